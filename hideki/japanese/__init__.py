@@ -1,0 +1,1 @@
+"""Japanese text tools: Sudachi segmentation, readings, furigana, sentence splitting, simplification."""
