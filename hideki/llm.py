@@ -1,0 +1,253 @@
+"""The LLM gateway: one place that talks to an OpenAI-compatible chat endpoint.
+
+Works with OpenAI, Azure OpenAI, and any OpenAI-compatible base URL (vLLM, Ollama, llama.cpp server).
+Per-pipeline model / temperature / max tokens come from settings; every call has a timeout and is retried
+with exponential backoff and jitter on 408/409/429/5xx, timeouts and connection errors, honouring the
+server's Retry-After. Usage is returned to the caller. With no endpoint configured the gateway hands out
+no client (`client_for` returns None) and pipelines use their offline engine.
+"""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+import openai
+
+from hideki.settings import PipelineParams, Settings
+from hideki.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.calls + other.calls,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
+class Completion:
+    text: str
+    model: str
+    usage: Usage
+    finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+_USER_MESSAGES = {
+    "timeout": "生成AIモデルの応答が時間内に返りませんでした。",
+    "rate_limit": "生成AIモデルが混み合っています。",
+    "connection": "生成AIモデルに接続できませんでした。",
+    "server": "生成AIモデルでエラーが発生しました。",
+    "auth": "生成AIモデルの認証に失敗しました。管理者に連絡してください。",
+    "bad_request": "生成AIモデルが要求を受け付けませんでした。",
+    "empty": "生成AIモデルから空の応答が返りました。",
+}
+
+
+class LLMError(Exception):
+    """The model could not answer. `kind` is one of the keys above; `user_message` is Japanese."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+    @property
+    def user_message(self) -> str:
+        return _USER_MESSAGES.get(self.kind, _USER_MESSAGES["server"])
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry number `attempt` (1-based), or None to give up."""
+        if attempt > self.max_retries:
+            return None
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_backoff_s else None
+        base = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        return base * random.uniform(0.5, 1.0)
+
+
+def retry_after_seconds(headers: object) -> float | None:
+    """Parse `retry-after-ms` / `retry-after` (seconds or an HTTP date) from response headers."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    if (ms := get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _classify(exc: Exception) -> tuple[str, bool, float | None]:
+    """(kind, retryable, retry_after) for an exception raised by the openai client."""
+    if isinstance(exc, openai.APITimeoutError | asyncio.TimeoutError):
+        return "timeout", True, None
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection", True, None
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        after = retry_after_seconds(exc.response.headers)
+        if status == 429:
+            return "rate_limit", True, after
+        if status in (408, 409) or status >= 500:
+            return "server", True, after
+        if status in (401, 403):
+            return "auth", False, None
+        return "bad_request", False, None
+    raise exc
+
+
+class LLMClient:
+    """A pipeline's handle on the model: its parameters, a token counter, and retried calls."""
+
+    def __init__(
+        self,
+        api: openai.AsyncOpenAI,
+        params: PipelineParams,
+        retry: RetryPolicy,
+        timeout_s: float,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._api = api
+        self.params = params
+        self.model = params.model or ""
+        self.counter = TokenCounter(self.model)
+        self._retry = retry
+        self._timeout_s = timeout_s
+        self._sleep = sleep
+
+    @property
+    def input_budget(self) -> int:
+        return self.params.input_tokens or 8000
+
+    async def complete(
+        self, messages: list[Message], *, max_tokens: int | None = None, temperature: float | None = None
+    ) -> Completion:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._call(messages, max_tokens, temperature)
+            except Exception as exc:  # classified below; anything unexpected propagates
+                kind, retryable, after = _classify(exc)
+                delay = self._retry.delay(attempt, after) if retryable else None
+                if delay is None:
+                    log.warning("llm call failed", extra={"kind": kind, "attempts": attempt, "model": self.model})
+                    raise LLMError(kind, str(exc)) from exc
+                log.info("llm call retried", extra={"kind": kind, "attempt": attempt, "delay_s": round(delay, 2)})
+                await self._sleep(delay)
+
+    async def _call(self, messages: list[Message], max_tokens: int | None, temperature: float | None) -> Completion:
+        response = await asyncio.wait_for(
+            self._api.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens or self.params.max_tokens,
+                temperature=self.params.temperature if temperature is None else temperature,
+            ),
+            timeout=self._timeout_s,
+        )
+        if not response.choices or response.choices[0].message.content is None:
+            raise LLMError("empty", "no choices / no content")
+        choice = response.choices[0]
+        usage = Usage(calls=1)
+        if response.usage is not None:
+            usage.prompt_tokens = response.usage.prompt_tokens or 0
+            usage.completion_tokens = response.usage.completion_tokens or 0
+        else:  # some local servers omit usage: count it ourselves
+            usage.prompt_tokens = self.counter.count_messages(messages)
+            usage.completion_tokens = self.counter.count(choice.message.content or "")
+        return Completion(choice.message.content or "", response.model or self.model, usage, choice.finish_reason)
+
+
+@dataclass
+class LLMGateway:
+    """Builds the openai client once from settings and hands each pipeline its `LLMClient`."""
+
+    settings: Settings
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _api: openai.AsyncOpenAI | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        common = dict(timeout=s.llm_timeout_s, max_retries=0)  # we retry ourselves, honouring Retry-After
+        if s.llm_mode == "azure":
+            self._api = openai.AsyncAzureOpenAI(
+                azure_endpoint=s.azure_endpoint,
+                api_key=(s.azure_api_key.get_secret_value() or s.llm_api_key.get_secret_value()) or None,
+                api_version=s.azure_api_version,
+                **common,
+            )
+        elif s.llm_mode == "openai":
+            self._api = openai.AsyncOpenAI(
+                base_url=s.llm_base_url or None,
+                # local servers (vLLM, Ollama, llama.cpp) accept any key
+                api_key=s.llm_api_key.get_secret_value() or "not-needed",
+                **common,
+            )
+
+    @property
+    def online(self) -> bool:
+        return self._api is not None
+
+    @property
+    def describe(self) -> str:
+        s = self.settings
+        if s.llm_mode == "none":
+            return "なし（ローカル処理のみ）"
+        where = s.azure_endpoint if s.llm_mode == "azure" else (s.llm_base_url or "OpenAI")
+        return f"{s.llm_model} @ {where}"
+
+    def client_for(self, pipeline: str) -> LLMClient | None:
+        if self._api is None:
+            return None
+        s = self.settings
+        return LLMClient(
+            self._api,
+            s.params_for(pipeline),
+            RetryPolicy(s.llm_max_retries, s.llm_backoff_s, s.llm_max_backoff_s),
+            s.llm_timeout_s,
+            self.sleep,
+        )
+
+    async def close(self) -> None:
+        if self._api is not None:
+            await self._api.close()

@@ -1,0 +1,185 @@
+"""One typed settings object, built once in app.py and passed down.
+
+Flat settings come from the environment and `.env` (see `.env.example`, which documents every one).
+Structured settings — channel bindings, admins, per-pipeline model parameters — come from a TOML file
+(`HIDEKI_CONFIG_FILE`, default `$HIDEKI_DATA_DIR/hideki.toml`; see `hideki.example.toml`).
+No other module reads the environment.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal, Mapping
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting or a settings file is wrong; the message names what and where (shown at start-up)."""
+
+
+class PipelineParams(BaseModel):
+    """Per-pipeline LLM parameters (TOML: [pipelines.<name>])."""
+
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
+    input_tokens: int | None = Field(default=None, gt=0, description="input budget for this pipeline")
+
+
+class FileConfig(BaseModel):
+    """What the TOML settings file may hold."""
+
+    model_config = {"extra": "forbid"}
+
+    default_pipeline: str | None = None
+    admins: list[str] = []
+    bindings: dict[str, str] = {}
+    pipelines: dict[str, PipelineParams] = {}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HIDEKI_", env_file=".env", extra="ignore", populate_by_name=True)
+
+    # --- server -----------------------------------------------------------------------------------
+    host: str = "0.0.0.0"
+    port: int = Field(default=3978, validation_alias=AliasChoices("PORT", "HIDEKI_PORT"))
+    data_dir: Path = Path("data")
+    config_file: Path | None = None
+    log_level: str = "INFO"
+    max_body_bytes: int = 256 * 1024
+
+    # --- Bot Framework (standard names, as in the Bot Framework samples) ----------------------------
+    app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))
+    app_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
+    )
+    app_tenant_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"))
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+    )
+
+    # --- channels and replies ------------------------------------------------------------------------
+    default_pipeline: str = "chat"
+    admins: Annotated[list[str], NoDecode] = []  # Entra object ids, comma-separated
+    max_message_bytes: int = 20_000
+    progress_text: str = "作成中…"
+    max_concurrent_jobs: int = Field(default=16, gt=0)
+    max_pending_jobs: int = Field(default=1000, gt=0)
+    job_timeout_s: float = Field(default=900, gt=0)
+    shutdown_grace_s: float = Field(default=30, ge=0)
+
+    # --- LLM gateway ---------------------------------------------------------------------------------
+    llm_provider: Literal["auto", "none", "openai", "azure"] = "auto"
+    llm_base_url: str = ""
+    llm_api_key: SecretStr = Field(default=SecretStr(""), validation_alias=AliasChoices("HIDEKI_LLM_API_KEY", "OPENAI_API_KEY"))
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = Field(default=0.3, ge=0, le=2)
+    llm_max_tokens: int = Field(default=1500, gt=0)
+    llm_context_tokens: int = Field(default=16_000, gt=0)
+    llm_timeout_s: float = Field(default=120, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0)
+    llm_backoff_s: float = Field(default=1.0, ge=0)
+    llm_max_backoff_s: float = Field(default=60, ge=0)
+    azure_endpoint: str = Field(default="", validation_alias=AliasChoices("AZURE_OPENAI_ENDPOINT", "HIDEKI_AZURE_ENDPOINT"))
+    azure_api_key: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("AZURE_OPENAI_API_KEY", "HIDEKI_AZURE_API_KEY")
+    )
+    azure_api_version: str = Field(
+        default="2024-10-21", validation_alias=AliasChoices("OPENAI_API_VERSION", "HIDEKI_AZURE_API_VERSION")
+    )
+
+    # --- chat memory ---------------------------------------------------------------------------------
+    memory_tokens: int = Field(default=4000, gt=0)
+
+    # --- from the TOML file --------------------------------------------------------------------------
+    bindings: dict[str, str] = {}
+    pipelines: dict[str, PipelineParams] = {}
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # --- derived -------------------------------------------------------------------------------------
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @property
+    def llm_mode(self) -> Literal["none", "openai", "azure"]:
+        if self.llm_provider != "auto":
+            return self.llm_provider
+        if self.azure_endpoint:
+            return "azure"
+        if self.llm_base_url or self.llm_api_key.get_secret_value():
+            return "openai"
+        return "none"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hideki.db"
+
+    @property
+    def prompts_override_dir(self) -> Path:
+        return self.data_dir / "prompts"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def params_for(self, pipeline: str) -> PipelineParams:
+        """Effective LLM parameters of a pipeline: its TOML section over the global defaults."""
+        own = self.pipelines.get(pipeline, PipelineParams())
+        return PipelineParams(
+            model=own.model or self.llm_model,
+            temperature=self.llm_temperature if own.temperature is None else own.temperature,
+            max_tokens=own.max_tokens or self.llm_max_tokens,
+            input_tokens=own.input_tokens or self.llm_context_tokens - (own.max_tokens or self.llm_max_tokens),
+        )
+
+
+def read_config_file(path: Path) -> FileConfig:
+    """Parse the TOML settings file; errors name the file and line."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:  # message carries "(at line N, column M)"
+        raise SettingsError(f"設定ファイル {path} を読めません: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"設定ファイル {path} は UTF-8 ではありません: {exc}") from exc
+    try:
+        return FileConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"設定ファイル {path} の内容が正しくありません: {problems}") from exc
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides: object) -> Settings:
+    """Build the settings: environment / .env, then the TOML file, then explicit overrides (tests, CLI)."""
+    try:
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"環境変数の設定が正しくありません: {problems}") from exc
+    path = settings.config_file or settings.data_dir / "hideki.toml"
+    if path.exists():
+        merge_file_config(settings, read_config_file(path), explicit=overrides)
+    elif settings.config_file is not None:
+        raise SettingsError(f"設定ファイル {path} がありません (HIDEKI_CONFIG_FILE)")
+    return settings
+
+
+def merge_file_config(settings: Settings, file: FileConfig, explicit: Mapping[str, object] = {}) -> None:
+    """File values fill in what the environment and explicit overrides did not set."""
+    if file.default_pipeline and "default_pipeline" not in explicit and "default_pipeline" not in settings.model_fields_set:
+        settings.default_pipeline = file.default_pipeline
+    settings.admins = sorted(set(settings.admins) | set(file.admins))
+    settings.bindings = {**file.bindings, **settings.bindings}
+    settings.pipelines = {**file.pipelines, **settings.pipelines}

@@ -1,0 +1,138 @@
+"""State on disk: channel bindings and conversation memory, in SQLite under the data directory.
+
+Each store is a small class with a narrow interface, so a server engine can replace it later.
+SQLite calls are short (indexed lookups of a few rows) and run inline; WAL mode lets readers and the
+single writer overlap.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bindings (
+    channel_key TEXT PRIMARY KEY,
+    pipeline    TEXT NOT NULL,
+    set_by      TEXT NOT NULL,
+    set_at      REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content         TEXT NOT NULL,
+    tokens          INTEGER NOT NULL,
+    created_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
+CREATE TABLE IF NOT EXISTS channel_names (
+    channel_id TEXT PRIMARY KEY,
+    name       TEXT NOT NULL
+);
+"""
+
+
+class Database:
+    """One SQLite file; a connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._local = threading.local()
+        with self.connect() as conn:
+            conn.executescript(_SCHEMA)
+
+    def connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+
+@dataclass(frozen=True)
+class Binding:
+    channel_key: str
+    pipeline: str
+    set_by: str
+    set_at: float
+
+
+class BindingStore:
+    """Channel → pipeline bindings set from Teams (`@Hideki 設定 …`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, channel_key: str) -> Binding | None:
+        row = self._db.connect().execute(
+            "SELECT channel_key, pipeline, set_by, set_at FROM bindings WHERE channel_key = ?", (channel_key,)
+        ).fetchone()
+        return Binding(*row) if row else None
+
+    def set(self, channel_key: str, pipeline: str, set_by: str) -> None:
+        self._db.connect().execute(
+            "INSERT INTO bindings VALUES (?, ?, ?, ?) ON CONFLICT(channel_key) DO UPDATE SET "
+            "pipeline = excluded.pipeline, set_by = excluded.set_by, set_at = excluded.set_at",
+            (channel_key, pipeline, set_by, time.time()),
+        )
+
+    def remove(self, channel_key: str) -> bool:
+        return self._db.connect().execute("DELETE FROM bindings WHERE channel_key = ?", (channel_key,)).rowcount > 0
+
+    def remember_name(self, channel_id: str, name: str) -> None:
+        self._db.connect().execute(
+            "INSERT INTO channel_names VALUES (?, ?) ON CONFLICT(channel_id) DO UPDATE SET name = excluded.name",
+            (channel_id, name),
+        )
+
+    def name_of(self, channel_id: str) -> str | None:
+        row = self._db.connect().execute("SELECT name FROM channel_names WHERE channel_id = ?", (channel_id,)).fetchone()
+        return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" or "assistant"
+    content: str
+    tokens: int
+
+
+class MemoryStore:
+    """Conversation memory for 1:1 chats: the recent turns that fit a token budget."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, conversation_id: str, role: str, content: str, tokens: int) -> None:
+        self._db.connect().execute(
+            "INSERT INTO messages (conversation_id, role, content, tokens, created_at) VALUES (?, ?, ?, ?, ?)",
+            (conversation_id, role, content, tokens, time.time()),
+        )
+
+    def recent(self, conversation_id: str, budget_tokens: int, limit: int = 200) -> list[Turn]:
+        """Newest turns whose tokens add up to at most `budget_tokens`, oldest first."""
+        rows = self._db.connect().execute(
+            "SELECT role, content, tokens FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+            (conversation_id, limit),
+        ).fetchall()
+        kept: list[Turn] = []
+        used = 0
+        for role, content, tokens in rows:
+            if used + tokens > budget_tokens:
+                break
+            kept.append(Turn(role, content, tokens))
+            used += tokens
+        kept.reverse()
+        # a history should not start with the assistant answering a question it no longer shows
+        while kept and kept[0].role == "assistant":
+            kept.pop(0)
+        return kept
+
+    def clear(self, conversation_id: str) -> int:
+        return self._db.connect().execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,)).rowcount
