@@ -1,0 +1,65 @@
+"""The Teams activity handler: thin, it only hands activities to the BotService."""
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import ChannelInfo, TeamInfo
+
+from bot import activity as teams
+from bot.service import BotService
+
+log = logging.getLogger(__name__)
+
+
+class HidekiBot(TeamsActivityHandler):
+    def __init__(self, service: BotService) -> None:
+        self.service = service
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("hideki_action"):  # Action.Submit from our cards
+            await self.service.on_action(turn_context, value)
+            return
+        await self.service.on_message(turn_context)
+
+    async def on_teams_members_added(  # pylint: disable=arguments-differ
+        self, teams_members_added: list, team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in teams_members_added):
+            await turn_context.send_activity(self.service.welcome_text(teams.place_of(turn_context.activity)))
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await turn_context.send_activity(self.service.welcome_text(teams.place_of(turn_context.activity)))
+
+    async def on_teams_channel_created(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
+        if channel_info and channel_info.id and channel_info.name:
+            self.service.dispatcher.bindings.remember_name(channel_info.id, channel_info.name)
+
+    on_teams_channel_renamed = on_teams_channel_created
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action":  # Action.Execute from our cards
+            value = activity.value if isinstance(activity.value, dict) else {}
+            data = (value.get("action") or {}).get("data") or {}
+            if isinstance(data, dict) and data.get("hideki_action"):
+                await self.service.on_action(turn_context, data)
+            return InvokeResponse(
+                status=200,
+                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "受け付けました。"},
+            )
+        try:
+            response = await super().on_invoke_activity(turn_context)
+        except Exception:
+            log.warning("invoke not handled", extra={"invoke": activity.name}, exc_info=True)
+            return InvokeResponse(status=200)
+        # the SDK answers invokes it does not implement with 501; to Teams "nothing to do" is a 200
+        if response is None or response.status == 501:
+            return InvokeResponse(status=200)
+        return response

@@ -1,0 +1,163 @@
+"""The aiohttp application: `/api/messages` for the Bot Framework, `/healthz` and `/readyz`.
+
+Requests are checked before the SDK sees them: wrong content type, oversized or malformed bodies and
+activities missing their required fields get a clear 4xx; nothing in here answers 500.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from bot.delivery import Delivery
+from bot.handler import HidekiBot
+from bot.runner import JobRunner
+from bot.service import BotService, new_correlation_id
+from channels import build_registry
+from channels.dispatch import Dispatcher
+from channels.registry import validate_bindings
+from hideki.llm import LLMGateway
+from hideki.logs import correlation_id
+from hideki.settings import Settings
+from hideki.storage import BindingStore, Database, MemoryStore
+from prompts import PromptLibrary
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = web.AppKey("service", BotService)
+
+
+@dataclass
+class Parts:
+    """Everything the app is made of, for tests and the CLI."""
+
+    adapter: CloudAdapter
+    bot: HidekiBot
+    service: BotService
+    runner: JobRunner
+    gateway: LLMGateway
+
+
+def build(settings: Settings) -> Parts:
+    """Wire the bot from settings. Raises PromptError / ValueError with a message naming the file on bad setup."""
+    library = PromptLibrary(override_dir=settings.prompts_override_dir)
+    registry = build_registry(library, default=settings.default_pipeline)
+    validate_bindings(registry, settings.bindings)
+    db = Database(settings.db_path)
+    gateway = LLMGateway(settings)
+    dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens)
+    auth = ConfigurationBotFrameworkAuthentication(
+        SimpleNamespace(
+            APP_ID=settings.app_id,
+            APP_PASSWORD=settings.app_password.get_secret_value(),
+            APP_TYPE=settings.app_type if settings.auth_enabled else "MultiTenant",
+            APP_TENANTID=settings.app_tenant_id,
+        )
+    )
+    adapter = CloudAdapter(auth)
+    runner = JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs)
+    service = BotService(settings, dispatcher, Delivery(adapter, settings.app_id), runner)
+    bot = HidekiBot(service)
+
+    async def on_turn_error(turn: TurnContext, error: Exception) -> None:
+        cid = correlation_id.get()
+        log.error("turn failed", exc_info=error)
+        try:
+            await turn.send_activity(f"申し訳ありません。エラーが発生しました。もう一度送ってください。（問い合わせ番号: {cid}）")
+        except Exception:
+            log.warning("could not send the apology", exc_info=True)
+
+    adapter.on_turn_error = on_turn_error
+    return Parts(adapter, bot, service, runner, gateway)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def check_activity(body: object) -> str | None:
+    """What is wrong with an incoming activity body, or None."""
+    if not isinstance(body, dict):
+        return "activity must be a JSON object"
+    if not isinstance(body.get("type"), str) or not body["type"]:
+        return "activity.type is required"
+    for field in ("conversation", "from", "recipient"):
+        if body["type"] in ("message", "invoke", "conversationUpdate") and not isinstance(body.get(field), dict):
+            return f"activity.{field} is required"
+    if body["type"] in ("message", "invoke", "conversationUpdate"):
+        if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"].startswith(("http://", "https://")):
+            return "activity.serviceUrl is required"
+        if not isinstance(body["conversation"].get("id"), str):
+            return "activity.conversation.id is required"
+    for field in ("text", "channelId", "id", "name"):
+        if field in body and body[field] is not None and not isinstance(body[field], str):
+            return f"activity.{field} must be a string"
+    for field in ("entities", "attachments", "membersAdded", "membersRemoved"):
+        if field in body and body[field] is not None and not isinstance(body[field], list):
+            return f"activity.{field} must be a list"
+    return None
+
+
+def create_app(settings: Settings, parts: Parts | None = None) -> web.Application:
+    parts = parts or build(settings)
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SERVICE_KEY] = parts.service
+
+    async def messages(request: web.Request) -> web.Response:
+        cid = new_correlation_id()
+        correlation_id.set(cid)
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _problem(415, "Content-Type must be application/json")
+        if request.content_length is not None and request.content_length > settings.max_body_bytes:
+            return _problem(413, f"body larger than {settings.max_body_bytes} bytes")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _problem(413, f"body larger than {settings.max_body_bytes} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "body is not valid JSON")
+        if problem := check_activity(body):
+            return _problem(400, problem)
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return _problem(400, "body is not a Bot Framework activity")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke = await parts.adapter.process_activity(auth_header, activity, parts.bot.on_turn)
+        except PermissionError:
+            return _problem(401, "unauthorized")
+        except Exception:  # the turn itself must not take the endpoint down
+            log.exception("activity processing failed")
+            return _problem(400, f"activity could not be processed (correlation id {cid})")
+        if invoke is not None:
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=200)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        runner = parts.runner
+        return web.json_response({"status": "ready", "pending_jobs": runner.pending, "llm": parts.gateway.describe})
+
+    async def on_shutdown(_: web.Application) -> None:
+        cancelled = await parts.runner.close(settings.shutdown_grace_s)
+        if cancelled:
+            log.warning("shutdown interrupted jobs", extra={"cancelled": cancelled})
+        await parts.service.close()
+        await parts.gateway.close()
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.on_shutdown.append(on_shutdown)
+    return app

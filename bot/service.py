@@ -1,0 +1,222 @@
+"""What the bot does with a message: commands at once, pipeline work in the background, answers proactively."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.schema import ConversationReference
+
+from bot import activity as teams
+from bot.commands import Command, parse
+from bot.delivery import Delivery
+from bot.runner import JobRunner
+from channels.base import Place, Reply, User
+from channels.dispatch import Dispatcher, Incoming
+from channels.registry import binding_key
+from hideki.logs import correlation_id
+from hideki.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BUSY = "ただいま混み合っています。少し時間をおいて、もう一度送ってください。"
+TIMED_OUT = "申し訳ありません。処理に時間がかかりすぎたため中断しました。文章を短くして、もう一度送ってください。（問い合わせ番号: {cid}）"
+INTERRUPTED = "申し訳ありません。Hideki の再起動のため処理を中断しました。もう一度送ってください。（問い合わせ番号: {cid}）"
+TOO_LARGE = "ファイル「{name}」は大きすぎるため読み込めません（上限 {mb} MB）。"
+DOWNLOAD_FAILED = "ファイル「{name}」をダウンロードできませんでした。もう一度送ってください。"
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+class BotService:
+    def __init__(self, settings: Settings, dispatcher: Dispatcher, delivery: Delivery, runner: JobRunner) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.delivery = delivery
+        self.runner = runner
+        self._session: aiohttp.ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # --- entry points from the activity handler --------------------------------------------------------
+    async def on_message(self, turn: TurnContext) -> None:
+        act = turn.activity
+        if isinstance(act.value, dict) and act.value.get("hideki_action") and not act.text:
+            return  # card actions arrive through on_action
+        reference = TurnContext.get_conversation_reference(act)
+        place, user = teams.place_of(act), teams.user_of(act)
+        text = teams.text_without_mentions(act)
+        cid = correlation_id.get()
+        if place.channel_id and place.channel_name:
+            self.dispatcher.bindings.remember_name(place.channel_id, place.channel_name)
+        elif place.channel_id and (known := self.dispatcher.bindings.name_of(place.channel_id)):
+            place = Place(place.conversation_id, place.kind, place.channel_id, known, place.team_id)
+        command = parse(text)
+        files = teams.file_attachments(act)
+        if command is not None and not files:
+            self._submit(lambda: self._send_now(reference, self.run_command(command, place, user)), cid)
+            return
+        if not text.strip() and not files:
+            self._submit(lambda: self._send_now(reference, self.usage_text(place)), cid)
+            return
+        incoming = Incoming(text=text, user=user, place=place, correlation_id=cid)
+        if not self._submit(lambda: self._answer(reference, incoming, files), cid):
+            await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
+
+    async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
+        """A button on one of our cards. `data["hideki_action"]` names it."""
+        act = turn.activity
+        reference = TurnContext.get_conversation_reference(act)
+        place, user = teams.place_of(act), teams.user_of(act)
+        name = str(data.get("hideki_action"))
+        if name == "help":
+            self._submit(lambda: self._send_now(reference, self.help_text(place)), correlation_id.get())
+            return
+        log.info("unknown card action", extra={"action": name, "user": user.id})
+
+    def welcome_text(self, place: Place) -> str:
+        return "こんにちは。Hideki です。市役所の仕事を手伝う AI アシスタントです。\n\n" + self.help_text(place)
+
+    # --- the background job ------------------------------------------------------------------------------
+    def _submit(self, job, cid: str) -> bool:
+        async def with_cid() -> None:
+            correlation_id.set(cid)
+            await job()
+
+        accepted = self.runner.try_submit(with_cid, name=f"reply-{cid}")
+        if not accepted:
+            log.warning("runner full; message refused", extra={"pending": self.runner.pending})
+        return accepted
+
+    async def _send_now(self, reference: ConversationReference, text: str) -> None:
+        await self.delivery.send(reference, text)
+
+    async def _answer(self, reference: ConversationReference, incoming: Incoming, files: list[tuple[str, str]]) -> None:
+        cid = incoming.correlation_id
+        placeholder: str | None = None
+        started = time.monotonic()
+        try:
+            await self.delivery.typing(reference)
+            placeholder = await self.delivery.send(reference, self.settings.progress_text)
+            if files:
+                problem = await self._download(incoming, files)
+                if problem:
+                    await self.delivery.reply(reference, placeholder, problem, None, self.settings.max_message_bytes)
+                    return
+            progress = self._progress(reference, placeholder)
+            async with self.runner.slot():
+                reply = await asyncio.wait_for(self.dispatcher.handle(incoming, progress), self.settings.job_timeout_s)
+        except asyncio.TimeoutError:
+            log.error("pipeline timed out", extra={"timeout_s": self.settings.job_timeout_s})
+            reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
+        except asyncio.CancelledError:  # shutting down: say so instead of going silent
+            await asyncio.shield(self._tell_interrupted(reference, placeholder, cid))
+            raise
+        log.info(
+            "answered",
+            extra={"pipeline": self.dispatcher.route(incoming.place).pipeline.name, "seconds": round(time.monotonic() - started, 3),
+                   "tokens_in": reply.usage.prompt_tokens, "tokens_out": reply.usage.completion_tokens, "offline": reply.offline},
+        )
+        await self.delivery.reply(reference, placeholder, reply.full_text(), reply.card, self.settings.max_message_bytes)
+
+    async def _tell_interrupted(self, reference: ConversationReference, placeholder: str | None, cid: str) -> None:
+        try:
+            await self.delivery.reply(reference, placeholder, INTERRUPTED.format(cid=cid), None, self.settings.max_message_bytes)
+        except Exception:
+            log.warning("could not tell the user about the interruption", exc_info=True)
+
+    def _progress(self, reference: ConversationReference, placeholder: str | None):
+        last = 0.0
+
+        async def update(status: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if placeholder is None or now - last < 1.0:
+                return
+            last = now
+            try:
+                await self.delivery.update(reference, placeholder, f"{self.settings.progress_text} {status}")
+            except Exception:
+                log.warning("progress update failed", exc_info=True)
+
+        return update
+
+    async def _download(self, incoming: Incoming, files: list[tuple[str, str]]) -> str | None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        for name, url in files:
+            try:
+                incoming.attachments.append(await teams.download(self._session, name, url, MAX_ATTACHMENT_BYTES))
+            except teams.AttachmentTooLarge:
+                return TOO_LARGE.format(name=name, mb=MAX_ATTACHMENT_BYTES // (1024 * 1024))
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                log.warning("attachment download failed", exc_info=True)
+                return DOWNLOAD_FAILED.format(name=name)
+        return None
+
+    # --- commands -----------------------------------------------------------------------------------------
+    def run_command(self, command: Command, place: Place, user: User) -> str:
+        if command.kind == "help":
+            return self.help_text(place)
+        if command.kind == "reset":
+            if place.kind != "personal":
+                return "「リセット」は1対1チャットで会話の記憶を消すコマンドです。"
+            removed = self.dispatcher.memory.clear(place.conversation_id)
+            return "会話の記憶を消しました。" if removed else "消す会話の記憶はありません。"
+        # binding commands
+        if place.kind == "personal":
+            return "1対1チャットはいつもチャット機能です。チャネルで @Hideki 設定 <機能名> と送ってください。"
+        route = self.dispatcher.route(place)
+        if command.kind == "show_binding":
+            return f"このチャネルの機能: **{route.pipeline.title}**（{route.pipeline.name}、{route.source}）\n\nチャネルID: `{binding_key(place)}`"
+        if user.aad_object_id not in self.settings.admins:
+            return (
+                "チャネルの設定を変えられるのは管理者だけです。\n\n"
+                f"管理者に依頼してください（あなたの Entra オブジェクトID: `{user.aad_object_id or '不明'}`）。"
+            )
+        key = binding_key(place)
+        if command.kind == "unbind":
+            self.dispatcher.bindings.remove(key)
+            now = self.dispatcher.route(place)
+            log.info("binding removed", extra={"channel": key, "by": user.aad_object_id})
+            return f"Teams からの設定を解除しました。このチャネルの機能は **{now.pipeline.title}**（{now.source}）です。"
+        pipeline = self.dispatcher.registry.find(command.argument)
+        if pipeline is None:
+            names = "、".join(f"{p.title}（{p.name}）" for p in self.dispatcher.registry if p.name != "chat")
+            return f"「{command.argument}」という機能はありません。使える機能: {names}"
+        self.dispatcher.bindings.set(key, pipeline.name, user.aad_object_id)
+        log.info("binding set", extra={"channel": key, "pipeline": pipeline.name, "by": user.aad_object_id})
+        return f"このチャネルを **{pipeline.title}** に設定しました。@Hideki に続けて文章を送ると、{pipeline.title}の処理をします。"
+
+    def help_text(self, place: Place) -> str:
+        route = self.dispatcher.route(place)
+        lines = ["**Hideki の使い方**", ""]
+        if place.kind == "personal":
+            lines.append(f"この1対1チャットの機能: **{route.pipeline.title}**")
+        else:
+            lines.append(f"このチャネルの機能: **{route.pipeline.title}**（{route.pipeline.name}、{route.source}）")
+            lines.append(f"チャネルID: `{binding_key(place)}`")
+        lines += ["", "機能の一覧:"]
+        lines += [f"- **{p.title}**（{p.name}）: {p.description}" for p in self.dispatcher.registry]
+        lines += [
+            "",
+            "コマンド: `ヘルプ` ・ `設定`（今の機能を表示）・ `設定 <機能名>` と `設定 解除`（管理者のみ）・ `リセット`（1対1チャットの記憶を消す）",
+            f"生成AIモデル: {self.dispatcher.gateway.describe}",
+        ]
+        return "\n".join(lines)
+
+    def usage_text(self, place: Place) -> str:
+        route = self.dispatcher.route(place)
+        return (
+            f"このチャネルの機能は **{route.pipeline.title}** です。{route.pipeline.description}\n\n"
+            "@Hideki に続けて文章を貼り付けて送ってください。「ヘルプ」と送ると使い方を表示します。"
+        )
+
+
+def new_correlation_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,71 @@
+"""From a plain incoming message to a Reply: route, memory, run, never raise."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from channels.base import Attachment, Place, Progress, Reply, Request, User, _no_progress
+from channels.registry import Registry, Route
+from hideki.llm import LLMGateway
+from hideki.storage import BindingStore, MemoryStore
+from hideki.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "申し訳ありません。処理中にエラーが発生しました。時間をおいて、もう一度送ってください。（問い合わせ番号: {cid}）"
+
+
+@dataclass
+class Incoming:
+    text: str
+    user: User
+    place: Place
+    attachments: list[Attachment] = field(default_factory=list)
+    correlation_id: str = ""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        bindings: BindingStore,
+        memory: MemoryStore,
+        gateway: LLMGateway,
+        file_bindings: Mapping[str, str],
+        memory_tokens: int,
+    ) -> None:
+        self.registry = registry
+        self.bindings = bindings
+        self.memory = memory
+        self.gateway = gateway
+        self.file_bindings = file_bindings
+        self.memory_tokens = memory_tokens
+        self._counter = TokenCounter(gateway.settings.llm_model)
+
+    def route(self, place: Place) -> Route:
+        return self.registry.route(place, self.bindings, self.file_bindings)
+
+    async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
+        pipeline = self.route(incoming.place).pipeline
+        uses_memory = getattr(pipeline, "uses_memory", False)
+        conversation = incoming.place.conversation_id
+        request = Request(
+            text=incoming.text,
+            user=incoming.user,
+            place=incoming.place,
+            attachments=incoming.attachments,
+            history=self.memory.recent(conversation, self.memory_tokens) if uses_memory else [],
+            llm=self.gateway.client_for(pipeline.name),
+            progress=progress,
+            correlation_id=incoming.correlation_id,
+        )
+        try:
+            reply = await pipeline.run(request)
+        except Exception:
+            log.exception("pipeline failed", extra={"pipeline": pipeline.name, "correlation_id": incoming.correlation_id})
+            return Reply(APOLOGY.format(cid=incoming.correlation_id), remember=False)
+        if uses_memory and reply.remember:
+            self.memory.append(conversation, "user", incoming.text, self._counter.count(incoming.text))
+            self.memory.append(conversation, "assistant", reply.text, self._counter.count(reply.text))
+        return reply

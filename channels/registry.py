@@ -1,0 +1,74 @@
+"""The pipeline registry and channel routing: which pipeline answers in which place."""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from channels.base import Pipeline, Place
+from hideki.storage import BindingStore
+
+
+def _key(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).strip().lower().replace(" ", "")
+
+
+@dataclass(frozen=True)
+class Route:
+    pipeline: Pipeline
+    source: str  # Japanese, for ヘルプ: where the binding comes from
+
+
+class Registry:
+    def __init__(self, pipelines: Iterable[Pipeline], default: str = "chat", personal: str = "chat") -> None:
+        self._by_name = {p.name: p for p in pipelines}
+        for name in (default, personal):
+            if name not in self._by_name:
+                raise ValueError(f"パイプライン '{name}' は登録されていません（登録済み: {', '.join(self._by_name)}）")
+        self.default = default
+        self.personal = personal
+
+    def __iter__(self):
+        return iter(self._by_name.values())
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def get(self, name: str) -> Pipeline:
+        return self._by_name[name]
+
+    def find(self, word: str) -> Pipeline | None:
+        """A pipeline by its id or its Japanese title (`設定 やさしい日本語` and `設定 yasashii` both work)."""
+        wanted = _key(word)
+        for pipeline in self._by_name.values():
+            if wanted in (_key(pipeline.name), _key(pipeline.title)):
+                return pipeline
+        return None
+
+    def route(self, place: Place, stored: BindingStore, file_bindings: Mapping[str, str]) -> Route:
+        """1:1 chats → the chat pipeline. Channels: set from Teams, else the settings file by channel id,
+        else by channel name, else the default. Group chats are treated like unbound channels."""
+        if place.kind == "personal":
+            return Route(self.get(self.personal), "1対1チャット")
+        key = binding_key(place)
+        if key and (binding := stored.get(key)) and (pipeline := self.find(binding.pipeline)):
+            return Route(pipeline, "Teams から設定")
+        for candidate, source in ((key, "設定ファイル（チャネルID）"), (place.channel_name, "設定ファイル（チャネル名）")):
+            if candidate and (name := file_bindings.get(candidate)) and (pipeline := self.find(name)):
+                return Route(pipeline, source)
+        return Route(self.get(self.default), "既定")
+
+
+def binding_key(place: Place) -> str:
+    """Channels are bound by channel id; group chats by conversation id."""
+    return place.channel_id or place.conversation_id.split(";")[0]
+
+
+def validate_bindings(registry: Registry, file_bindings: Mapping[str, str]) -> None:
+    """Start-up check: every binding in the settings file names a registered pipeline."""
+    for channel, name in file_bindings.items():
+        if registry.find(name) is None:
+            raise ValueError(
+                f"設定ファイルの bindings で、チャネル '{channel}' に未登録のパイプライン '{name}' が指定されています"
+                f"（使えるもの: {', '.join(registry.names())}）"
+            )

@@ -1,0 +1,86 @@
+"""Fixtures: a real bot on loopback with a scripted Bot Connector and a scripted model server."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.server import Parts, build, create_app
+from hideki.settings import Settings, load_settings
+from hideki.tokens import install_offline_encodings
+from tests.support.connector import ScriptedConnector
+from tests.support.model import ScriptedModel
+
+_AMBIENT = ("HIDEKI_", "OPENAI_", "AZURE_OPENAI_", "MicrosoftApp", "MICROSOFT_APP", "PORT")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests build their settings explicitly; nothing from the developer's shell leaks in."""
+    for name in list(os.environ):
+        if name.startswith(_AMBIENT):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tiktoken_offline(tmp_path_factory: pytest.TempPathFactory) -> None:
+    install_offline_encodings(tmp_path_factory.mktemp("tiktoken"))
+
+
+@pytest.fixture
+async def connector():
+    c = await ScriptedConnector().start()
+    yield c
+    await c.close()
+
+
+@pytest.fixture
+async def model():
+    m = await ScriptedModel().start()
+    yield m
+    await m.close()
+
+
+@dataclass
+class RunningBot:
+    client: TestClient
+    parts: Parts
+    settings: Settings
+    connector: ScriptedConnector
+
+    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None):
+        return await self.client.post("/api/messages", json=activity, headers=headers)
+
+    async def drain(self) -> None:
+        """Wait until every background job has finished."""
+        import asyncio
+
+        while self.parts.runner.pending:
+            await asyncio.sleep(0.01)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("data_dir", tmp_path / "data")
+    return load_settings(env_file=None, **overrides)
+
+
+@pytest.fixture
+async def start_bot(tmp_path: Path, connector: ScriptedConnector):
+    """`await start_bot(**settings)` → a RunningBot on loopback."""
+    clients: list[TestClient] = []
+
+    async def start(**overrides: Any) -> RunningBot:
+        settings = make_settings(tmp_path, **overrides)
+        parts = build(settings)
+        client = TestClient(TestServer(create_app(settings, parts), host="127.0.0.1"))
+        await client.start_server()
+        clients.append(client)
+        return RunningBot(client, parts, settings, connector)
+
+    yield start
+    for client in clients:
+        await client.close()

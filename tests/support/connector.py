@@ -1,0 +1,87 @@
+"""A scripted Bot Connector on loopback: records what the bot sends, can fail on demand."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Sent:
+    method: str  # "POST" (send or reply) or "PUT" (update)
+    conversation_id: str
+    reply_to: str | None
+    activity_id: str | None
+    body: dict
+
+
+@dataclass
+class ScriptedConnector:
+    sent: list[Sent] = field(default_factory=list)
+    fail_statuses: list[int] = field(default_factory=list)  # returned, in order, before succeeding
+    delay_s: float = 0.0
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/")).rstrip("/") + "/"
+
+    async def start(self) -> "ScriptedConnector":
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app.router.add_post("/v3/conversations/{cid}/activities", self._handle)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._handle)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._handle)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.fail_statuses:
+            status = self.fail_statuses.pop(0)
+            return web.json_response({"error": {"code": "Throttled", "message": "scripted"}}, status=status)
+        body = await request.json()
+        aid = request.match_info.get("aid")
+        if request.method == "PUT":
+            self.sent.append(Sent("PUT", request.match_info["cid"], None, aid, body))
+            new_id = aid
+        else:
+            new_id = f"bot-{next(self._ids)}"
+            self.sent.append(Sent("POST", request.match_info["cid"], aid, new_id, body))
+        self.changed.set()
+        return web.json_response({"id": new_id})
+
+    # --- what tests look at -------------------------------------------------------------------------
+    def messages(self, conversation_prefix: str = "") -> list[Sent]:
+        return [s for s in self.sent if s.body.get("type") == "message" and s.conversation_id.startswith(conversation_prefix)]
+
+    def final_texts(self, conversation_prefix: str = "") -> dict[str, str]:
+        """The latest text of every message the bot sent (updates applied), by activity id."""
+        texts: dict[str, str] = {}
+        for s in self.messages(conversation_prefix):
+            texts[s.activity_id or ""] = s.body.get("text") or ""
+        return texts
+
+    async def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"connector never saw the expected activity; sent: {[s.body.get('text') for s in self.sent]}")
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), timeout=min(remaining, 0.5))
+            except asyncio.TimeoutError:
+                pass
