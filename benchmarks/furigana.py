@@ -1,0 +1,284 @@
+"""Reading (furigana) accuracy benchmark on KWDLC tokens and Aozora ruby pairs.
+
+Usage: .venv/bin/python benchmarks/furigana.py [--engine hideki] [--limit N] [--json out.json]
+Data stays in ../shared/eval (never copied into the project).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hideki.japanese.kana import has_kanji, normalize_reading, to_hiragana  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+DEFAULT_TOKENS = EVAL / "kwdlc" / "train_tokens.tsv"
+DEFAULT_AOZORA = EVAL / "aozora_ruby" / "ruby_pairs.tsv"
+
+Tokenize = Callable[[str], list[tuple[str, str]]]
+
+
+@dataclass
+class Sentence:
+    text: str
+    gold: list[tuple[int, int, str, bool]]  # start, end, reading, has_kanji
+
+
+def load_kwdlc(path: Path, limit: int | None) -> list[Sentence]:
+    sentences: list[Sentence] = []
+    current_sid = None
+    parts: list[str] = []
+    gold: list[tuple[int, int, str, bool]] = []
+    pos = 0
+    with open(path, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            sid, surface, reading = cols[0], cols[2], cols[3]
+            if sid != current_sid:
+                if parts:
+                    sentences.append(Sentence("".join(parts), gold))
+                    if limit and len(sentences) >= limit:
+                        return sentences
+                current_sid, parts, gold, pos = sid, [], [], 0
+            parts.append(surface)
+            gold.append((pos, pos + len(surface), reading, has_kanji(surface)))
+            pos += len(surface)
+    if parts and not (limit and len(sentences) >= limit):
+        sentences.append(Sentence("".join(parts), gold))
+    return sentences
+
+
+def make_engine(name: str) -> Tokenize:
+    if name == "hideki":
+        from hideki.japanese.readings import ReadingEngine
+
+        return ReadingEngine().tokens
+    if name.startswith("sudachi-"):
+        from hideki.japanese.sudachi import tokenizer
+
+        tok = tokenizer(name[-1])
+
+        def sudachi_tokens(text: str) -> list[tuple[str, str]]:
+            out = []
+            for m in tok.tokenize(text):
+                s = m.surface()
+                out.append((s, to_hiragana(m.reading_form()) if has_kanji(s) else to_hiragana(s)))
+            return out
+
+        return sudachi_tokens
+    if name == "pykakasi":
+        import pykakasi
+
+        kks = pykakasi.kakasi()
+
+        def kakasi_tokens(text: str) -> list[tuple[str, str]]:
+            return [(item["orig"], item["hira"]) for item in kks.convert(text)]
+
+        return kakasi_tokens
+    raise SystemExit(f"unknown engine {name}")
+
+
+def spans(tokens: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    out, pos = [], 0
+    for surface, reading in tokens:
+        out.append((pos, pos + len(surface), reading))
+        pos += len(surface)
+    return out
+
+
+def score_sentence(sent: Sentence, predicted: list[tuple[str, str]]) -> tuple[int, int, int, list]:
+    """Returns (kanji tokens, strict correct, relaxed correct, relaxed errors)."""
+    pred = spans(predicted)
+    pred_by_span = {(s, e): r for s, e, r in pred}
+    pred_bounds = {0} | {e for _, e, _ in pred}
+    gold_bounds = {0} | {e for _, e, _, _ in sent.gold}
+    common = sorted(pred_bounds & gold_bounds)
+    n = strict = relaxed = 0
+    errors = []
+    import bisect
+
+    for start, end, reading, kanji in sent.gold:
+        if not kanji:
+            continue
+        n += 1
+        gold_norm = normalize_reading(reading)
+        r = pred_by_span.get((start, end))
+        if r is not None and normalize_reading(r) == gold_norm:
+            strict += 1
+        # smallest span with boundaries shared by both tokenizations
+        lo = common[bisect.bisect_right(common, start) - 1]
+        hi = common[bisect.bisect_left(common, end)]
+        g = "".join(rd for s, e, rd, _ in sent.gold if s >= lo and e <= hi)
+        p = "".join(rd for s, e, rd in pred if s >= lo and e <= hi)
+        if normalize_reading(g) == normalize_reading(p):
+            relaxed += 1
+        else:
+            errors.append((sent.text[lo:hi], normalize_reading(g), normalize_reading(p)))
+    return n, strict, relaxed, errors
+
+
+def run_kwdlc(engine: Tokenize, sentences: list[Sentence]) -> tuple[dict, Counter]:
+    t0 = time.perf_counter()
+    predictions = [engine(s.text) for s in sentences]
+    elapsed = time.perf_counter() - t0
+    chars = sum(len(s.text) for s in sentences)
+    n = strict = relaxed = sent_ok = sent_strict_ok = 0
+    errors: Counter = Counter()
+    for sent, pred in zip(sentences, predictions):
+        assert "".join(s for s, _ in pred) == sent.text, f"coverage broken: {sent.text!r}"
+        k, st, rl, errs = score_sentence(sent, pred)
+        n += k
+        strict += st
+        relaxed += rl
+        sent_ok += rl == k
+        sent_strict_ok += st == k
+        errors.update(errs)
+    return {
+        "kwdlc_sentences": len(sentences),
+        "kwdlc_kanji_tokens": n,
+        "kwdlc_strict_token_acc": strict / max(n, 1),
+        "kwdlc_relaxed_token_acc": relaxed / max(n, 1),
+        "kwdlc_sentence_acc": sent_ok / max(len(sentences), 1),
+        "kwdlc_sentence_acc_strict": sent_strict_ok / max(len(sentences), 1),
+        "kwdlc_chars": chars,
+        "kwdlc_seconds": elapsed,
+        "kwdlc_chars_per_s": chars / elapsed if elapsed else 0.0,
+    }, errors
+
+
+def aozora_plain(line: str) -> tuple[str, list[int]]:
+    """Strip ruby markup; returns plain text and, for each raw index, its plain offset."""
+    out: list[str] = []
+    offsets: list[int] = []
+    i = 0
+    while i < len(line):
+        offsets.append(len(out))
+        ch = line[i]
+        if ch == "《":
+            j = line.find("》", i)
+            if j > 0:
+                offsets.extend([len(out)] * (j - i))
+                i = j + 1
+                continue
+        if ch == "［" and line.startswith("［＃", i):
+            j = line.find("］", i)
+            if j > 0:
+                offsets.extend([len(out)] * (j - i))
+                i = j + 1
+                continue
+        if ch != "｜":
+            out.append(ch)
+        i += 1
+    offsets.append(len(out))
+    return "".join(out), offsets
+
+
+def base_reading(tokens: list[tuple[str, str]], start: int, end: int) -> str | None:
+    """The reading of text[start:end] from the token stream, at character-segment precision."""
+    from hideki.japanese.furigana import segments
+
+    pos = 0
+    parts: list[str] = []
+    for surface, reading in tokens:
+        t_end = pos + len(surface)
+        if t_end > start and pos < end:
+            for seg_text, seg_reading in segments(surface, reading):
+                s_end = pos + len(seg_text)
+                if s_end > start and pos < end:
+                    if pos < start or s_end > end:
+                        return None  # the base cuts through a segment
+                    parts.append(seg_reading if seg_reading is not None else to_hiragana(seg_text))
+                pos = s_end
+        else:
+            pos = t_end
+        if pos >= end:
+            break
+    return "".join(parts)
+
+
+def run_aozora(engine: Tokenize, path: Path, limit: int | None) -> tuple[dict, Counter]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 6:
+                rows.append(cols)
+    if limit:
+        rows = rows[:limit]
+    cache: dict[str, tuple[str, list[int], list]] = {}
+    seen: Counter = Counter()
+    ok = 0
+    errors: Counter = Counter()
+    for work, line_no, base, ruby, marker, raw in rows:
+        if raw not in cache:
+            plain, offsets = aozora_plain(raw)
+            cache[raw] = (plain, offsets, engine(plain))
+        plain, offsets, toks = cache[raw]
+        key = (raw, base, ruby)
+        needle = base + "《" + ruby + "》"
+        idx = -1
+        for _ in range(seen[key] + 1):
+            idx = raw.find(needle, idx + 1)
+        seen[key] += 1
+        if idx < 0:
+            reading = None
+        else:
+            start = offsets[idx]
+            reading = base_reading(toks, start, start + len(base))
+        if reading is not None and normalize_reading(reading) == normalize_reading(ruby):
+            ok += 1
+        else:
+            errors[(base, ruby, reading)] += 1
+    return {"aozora_pairs": len(rows), "aozora_acc": ok / max(len(rows), 1)}, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--tokens", type=Path, default=DEFAULT_TOKENS)
+    p.add_argument("--aozora", type=Path, default=DEFAULT_AOZORA)
+    p.add_argument("--engine", default="hideki", choices=["hideki", "sudachi-A", "sudachi-B", "sudachi-C", "pykakasi"])
+    p.add_argument("--limit", type=int, default=None, help="first N sentences / pairs")
+    p.add_argument("--json", type=Path, default=None, help="write all figures as one flat JSON object")
+    p.add_argument("--errors", type=int, default=0, help="print the N most frequent errors")
+    args = p.parse_args(argv)
+
+    engine = make_engine(args.engine)
+    engine("ウォームアップ。")  # load dictionaries outside the timing
+    results: dict = {"engine": args.engine}
+    sentences = load_kwdlc(args.tokens, args.limit)
+    kw, kw_err = run_kwdlc(engine, sentences)
+    results.update(kw)
+    az, az_err = run_aozora(engine, args.aozora, args.limit)
+    results.update(az)
+
+    print(f"engine: {args.engine}")
+    print(f"{'metric':34} {'value':>12}")
+    for key, value in results.items():
+        if key == "engine":
+            continue
+        shown = f"{value * 100:11.2f}%" if key.endswith("_acc") or "_acc_" in key else f"{value:12,.0f}"
+        print(f"{key:34} {shown:>12}")
+    if args.errors:
+        print("\nKWDLC errors (span, gold, predicted):")
+        for (span, g, pr), c in kw_err.most_common(args.errors):
+            print(f"{c:5d}  {span}\t{g}\t{pr}")
+        print("\nAozora errors (base, ruby, predicted):")
+        for (b, r, pr), c in az_err.most_common(args.errors):
+            print(f"{c:5d}  {b}\t{r}\t{pr}")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Render text with readings: inline `漢字(かんじ)` or HTML `<ruby>` markup."""
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from hideki.japanese.kana import is_kanji, to_hiragana
+
+GRADES_FILE = Path(__file__).parent / "data" / "kanji_grades.tsv"
+# Kanji missing from the grade table rank above every school grade.
+UNLISTED_GRADE = 8
+STYLES = ("inline", "html")
+
+
+class Engine(Protocol):
+    def tokens(self, text: str) -> list[tuple[str, str]]: ...
+
+
+@lru_cache(maxsize=1)
+def kanji_grades() -> dict[str, int]:
+    """kanji → school grade (1–6) from the 2020 学年別漢字配当表."""
+    grades: dict[str, int] = {}
+    for line in GRADES_FILE.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#") or line.startswith("kanji\t"):
+            continue
+        kanji, grade = line.split("\t")[:2]
+        grades[kanji] = int(grade)
+    return grades
+
+
+def kanji_grade(ch: str) -> int:
+    return kanji_grades().get(ch, UNLISTED_GRADE)
+
+
+def needs_reading(surface: str, grade: int | None) -> bool:
+    """A word gets readings when it has a kanji above `grade` (any kanji when grade is None)."""
+    kanji = [ch for ch in surface if is_kanji(ch)]
+    if not kanji:
+        return False
+    return grade is None or any(kanji_grade(ch) > grade for ch in kanji)
+
+
+@lru_cache(maxsize=4096)
+def segments(surface: str, reading: str) -> tuple[tuple[str, str | None], ...]:
+    """Split a word into kanji runs with their readings and kana runs (reading None).
+
+    読み込む/よみこむ → (読,よ) (み,None) (込,こ) (む,None). When the okurigana cannot
+    be matched against the reading, the whole word keeps the whole reading.
+    """
+    if not any(is_kanji(ch) for ch in surface):
+        return ((surface, None),)
+    # group characters into kanji / non-kanji runs
+    groups: list[tuple[str, bool]] = []
+    for ch in surface:
+        k = is_kanji(ch)
+        if groups and groups[-1][1] == k:
+            groups[-1] = (groups[-1][0] + ch, k)
+        else:
+            groups.append((ch, k))
+    if len(groups) == 1:
+        return ((surface, reading),)
+    pattern = "".join("(.+?)" if k else re.escape(to_hiragana(text)) for text, k in groups)
+    m = re.fullmatch(pattern, to_hiragana(reading))
+    if m is None:
+        return ((surface, reading),)
+    out: list[tuple[str, str | None]] = []
+    captured = iter(m.groups())
+    for text, k in groups:
+        out.append((text, next(captured) if k else None))
+    return tuple(out)
+
+
+def render(text: str, style: str = "inline", grade: int | None = None, engine: Engine | None = None) -> str:
+    """Text with readings on kanji: `漢字(かんじ)` (inline) or `<ruby>漢字<rt>かんじ</rt></ruby>` (html)."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; use one of {STYLES}")
+    if engine is None:
+        from hideki.japanese.readings import default_engine
+
+        engine = default_engine()
+    out: list[str] = []
+    for surface, reading in engine.tokens(text):
+        if not needs_reading(surface, grade):
+            out.append(html.escape(surface, quote=False) if style == "html" else surface)
+            continue
+        for seg, seg_reading in segments(surface, reading):
+            annotate = seg_reading is not None and seg_reading != to_hiragana(seg)
+            if style == "html":
+                seg_html = html.escape(seg, quote=False)
+                out.append(f"<ruby>{seg_html}<rt>{html.escape(seg_reading)}</rt></ruby>" if annotate else seg_html)
+            else:
+                out.append(f"{seg}({seg_reading})" if annotate else seg)
+    return "".join(out)
