@@ -55,16 +55,24 @@ class Delivery:
 
     async def _with_turn(self, reference: ConversationReference, action: Callable[[TurnContext], Awaitable[Any]]) -> Any:
         result: list[Any] = []
+        failure: list[BaseException] = []
 
         async def callback(turn: TurnContext) -> None:
             # Replies go to the thread of the message that mentioned us: apply_conversation_reference turns the
             # activity id into reply_to_id.
             turn.activity.id = reference.activity_id
-            result.append(await action(turn))
+            try:
+                result.append(await action(turn))
+            except Exception as exc:  # keep it from the adapter's on_turn_error: we decide about retries
+                failure.append(exc)
 
         for attempt in range(self._retries + 1):
+            result.clear()
+            failure.clear()
             try:
                 await self._adapter.continue_conversation(reference, callback, self._app_id)
+                if failure:
+                    raise failure[0]
                 return result[-1] if result else None
             except Exception as exc:  # connector errors carry the HTTP status
                 status = _status_of(exc)
