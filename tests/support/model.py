@@ -35,9 +35,16 @@ class ScriptedModel:
         assert self.server is not None
         return str(self.server.make_url("/v1"))
 
+    @property
+    def root_url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/")).rstrip("/")
+
     async def start(self) -> "ScriptedModel":
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._complete)
+        # Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=…
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._complete)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -48,9 +55,15 @@ class ScriptedModel:
 
     async def _complete(self, request: web.Request) -> web.Response:
         body = await request.json()
+        body["_path"] = request.path
+        body["_query"] = dict(request.query)
+        body["_headers"] = dict(request.headers)
         self.requests.append(body)
         self.times.append(time.monotonic())
         step = self.script.pop(0) if self.script else Step(delay_s=self.delay_s)
+        if step.status == 200 and step.text == "":  # an OpenAI-compatible server that omits usage
+            return web.json_response({"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                                      "choices": [{"index": 0, "message": {"role": "assistant", "content": "使用量なし"}, "finish_reason": "stop"}]})
         if step.delay_s:
             await asyncio.sleep(step.delay_s)
         if step.status != 200:

@@ -1,0 +1,30 @@
+"""Splitting long answers under Teams' message size limit."""
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from bot.commands import parse
+from bot.delivery import split_message
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("あいう漢字。、\n ab😀")), min_size=0, max_size=3000), limit=st.integers(60, 2000))
+def test_split_respects_the_byte_limit_and_loses_only_whitespace_at_cuts(text, limit):
+    parts = split_message(text, limit)
+    assert all(len(p.encode("utf-8")) <= limit for p in parts)
+    assert "".join(parts).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "")
+
+
+def test_split_prefers_paragraph_ends():
+    text = "一段落目です。" * 10 + "\n\n" + "二段落目です。" * 10
+    assert split_message(text, 250) == ["一段落目です。" * 10, "二段落目です。" * 10]
+
+
+def test_commands_are_recognised_only_as_short_single_lines():
+    assert parse("ヘルプ").kind == "help" and parse(" ＨＥＬＰ ").kind == "help"
+    assert parse("設定").kind == "show_binding"
+    assert parse("設定 やさしい日本語") .argument == "やさしい日本語"
+    assert parse("設定 解除").kind == "unbind"
+    assert parse("リセット").kind == "reset"
+    assert parse("ヘルプデスクの電話番号は？") is None
+    assert parse("設定\nこの文書を要約して") is None

@@ -1,0 +1,133 @@
+"""The LLM gateway against a real OpenAI-compatible HTTP server on loopback."""
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+
+import pytest
+import tiktoken
+
+from hideki.llm import LLMError, LLMGateway, RetryPolicy, retry_after_seconds
+from hideki.settings import load_settings
+from hideki.tokens import TokenCounter, install_offline_encodings
+from tests.support.model import Step
+
+
+def gateway(tmp_path, **overrides):
+    overrides.setdefault("llm_backoff_s", 0.01)
+    return LLMGateway(load_settings(env_file=None, data_dir=tmp_path, **overrides))
+
+
+def test_no_endpoint_means_no_client(tmp_path):
+    assert gateway(tmp_path).client_for("chat") is None
+
+
+async def test_openai_compatible_call_uses_pipeline_parameters_and_returns_usage(tmp_path, model):
+    from hideki.settings import PipelineParams
+
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_model="qwen2.5-7b-instruct",
+                 pipelines={"minutes": PipelineParams(model="llama3.1-70b", temperature=0.0, max_tokens=3000)})
+    completion = await gw.client_for("minutes").complete([{"role": "user", "content": "議事録を作って"}])
+    sent = model.requests[-1]
+    assert (sent["model"], sent["temperature"], sent["max_tokens"]) == ("llama3.1-70b", 0.0, 3000)
+    assert completion.text == "モデルの回答: 議事録を作って"
+    assert completion.usage.prompt_tokens == len("議事録を作って") and completion.usage.calls == 1
+    await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    assert model.requests[-1]["model"] == "qwen2.5-7b-instruct"
+    await gw.close()
+
+
+async def test_azure_openai_uses_deployment_url_api_version_and_key(tmp_path, model):
+    gw = gateway(tmp_path, azure_endpoint=model.root_url, azure_api_key="azure-secret", llm_model="gpt4o-city", azure_api_version="2024-10-21")
+    assert gw.settings.llm_mode == "azure"
+    await gw.client_for("chat").complete([{"role": "user", "content": "こんにちは"}])
+    sent = model.requests[-1]
+    assert sent["_path"] == "/openai/deployments/gpt4o-city/chat/completions"
+    assert sent["_query"]["api-version"] == "2024-10-21"
+    assert sent["_headers"]["api-key"] == "azure-secret"
+    await gw.close()
+
+
+async def test_retries_5xx_and_429_then_succeeds(tmp_path, model):
+    model.script = [Step(status=503), Step(status=429, retry_after="0.2"), Step(status=500), Step(text="ok")]
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_max_retries=3)
+    completion = await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    assert completion.text == "ok" and len(model.requests) == 4
+    assert model.times[2] - model.times[1] >= 0.2  # Retry-After honoured
+    await gw.close()
+
+
+async def test_gives_up_after_max_retries_with_a_japanese_message(tmp_path, model):
+    model.script = [Step(status=429), Step(status=429), Step(status=429)]
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_max_retries=2)
+    with pytest.raises(LLMError) as error:
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    assert error.value.kind == "rate_limit" and error.value.user_message == "生成AIモデルが混み合っています。"
+    assert len(model.requests) == 3
+    await gw.close()
+
+
+async def test_client_errors_are_not_retried(tmp_path, model):
+    model.script = [Step(status=401)]
+    gw = gateway(tmp_path, llm_base_url=model.base_url)
+    with pytest.raises(LLMError) as error:
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    assert error.value.kind == "auth" and len(model.requests) == 1
+    model.script = [Step(status=400)]
+    with pytest.raises(LLMError, match="bad_request"):
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    await gw.close()
+
+
+async def test_a_retry_after_longer_than_the_cap_fails_fast(tmp_path, model):
+    model.script = [Step(status=429, retry_after="3600")]
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_max_backoff_s=5)
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="rate_limit"):
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}])
+    assert time.monotonic() - started < 2
+    await gw.close()
+
+
+async def test_missing_usage_is_counted_locally(tmp_path, model):
+    model.script = [Step(text="")]
+    gw = gateway(tmp_path, llm_base_url=model.base_url)
+    completion = await gw.client_for("chat").complete([{"role": "user", "content": "使用量を返さないサーバー"}])
+    assert completion.text == "使用量なし"
+    assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+    await gw.close()
+
+
+def test_retry_after_parsing_and_policy():
+    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
+    assert retry_after_seconds({"retry-after": "7"}) == 7
+    assert 0 <= retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0
+    assert retry_after_seconds({}) is None
+    policy = RetryPolicy(max_retries=2, backoff_s=1, max_backoff_s=10)
+    assert 0.5 <= policy.delay(1, None) <= 1 and 1 <= policy.delay(2, None) <= 2
+    assert policy.delay(3, None) is None
+    assert policy.delay(1, 4.0) == 4.0 and policy.delay(1, 11.0) is None
+
+
+def test_tiktoken_works_offline_from_the_shipped_encodings(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    cache = install_offline_encodings(tmp_path / "tiktoken")
+    url = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
+    assert (cache / hashlib.sha1(url.encode()).hexdigest()).exists()
+    tiktoken.registry.ENCODINGS.clear()  # force a fresh load from the cache
+    counter = TokenCounter("gpt-4o")
+    assert counter.count("世田谷区役所") > 0
+    assert TokenCounter("gpt-4").encoding.name == "cl100k_base"
+
+
+def test_token_split_keeps_every_character_and_respects_the_budget():
+    counter = TokenCounter("gpt-4o-mini")
+    text = "".join(f"{i}番目の発言です。会議の内容を記録します。\n" for i in range(2000)) + "句点のない長い行" * 500
+    pieces = counter.split(text, 300)
+    assert "".join(pieces) == text
+    assert max(counter.count(p) for p in pieces) <= 300
+    assert counter.truncate("あいうえお" * 100, 10) and counter.count(counter.truncate("あいうえお" * 100, 10)) <= 10
