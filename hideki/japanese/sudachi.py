@@ -16,4 +16,4 @@ def dictionary() -> Dictionary:
 @lru_cache(maxsize=3)
 def tokenizer(mode: str = "C") -> Tokenizer:
     """A tokenizer bound to a split mode ("A" short units … "C" long units)."""
-    return dictionary().create(MODES[mode])
+    return dictionary().tokenizer(mode=MODES[mode])
