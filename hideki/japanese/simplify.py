@@ -561,6 +561,9 @@ def _split_points(tokens: list[Tok]) -> list[tuple[int, int, str, str]]:
             if tok.surface == "から" and nxt.pos[1] != "読点":
                 continue
             points.append((k, after_comma, word, "split:" + tok.surface))
+        elif tok.surface == "の" and tok.pos[1] == "準体助詞" and nxt.surface == "で" and nxt.base == "だ":
+            after_comma = k + 3 if k + 2 < len(tokens) and tokens[k + 2].pos[1] == "読点" else k + 2
+            points.append((k, after_comma, _REASON_WORD, "split:ので"))
         elif tok.surface == "ため" and tok.pos[0] == "名詞" and k > 0 and tokens[k - 1].pos[0] in ("動詞", "助動詞", "形容詞"):
             skip = 1 if nxt.surface == "に" else 0
             if k + 1 + skip < len(tokens) and tokens[k + 1 + skip].pos[1] == "読点":
