@@ -219,7 +219,10 @@ def run_aozora(engine: Tokenize, path: Path, limit: int | None) -> tuple[dict, C
     seen: Counter = Counter()
     ok = 0
     errors: Counter = Counter()
+    texts: dict[str, list[str]] = {}
     for work, line_no, base, ruby, marker, raw in rows:
+        if base + "《" + ruby + "》" not in raw:
+            raw = _full_line(path.parent / "texts", work, raw, texts)
         if raw not in cache:
             plain, offsets = aozora_plain(raw)
             cache[raw] = (plain, offsets, engine(plain))
@@ -240,6 +243,18 @@ def run_aozora(engine: Tokenize, path: Path, limit: int | None) -> tuple[dict, C
         else:
             errors[(base, ruby, reading)] += 1
     return {"aozora_pairs": len(rows), "aozora_acc": ok / max(len(rows), 1)}, errors
+
+
+def _full_line(text_dir: Path, work: str, raw: str, texts: dict[str, list[str]]) -> str:
+    """The TSV's line column is cut at 200 characters; recover the whole line from the work's text."""
+    prefix = raw.rstrip("\ufffd")
+    if work not in texts:
+        f = text_dir / f"{work}.utf8.txt"
+        texts[work] = f.read_text(encoding="utf-8").splitlines() if f.exists() else []
+    for line in texts[work]:
+        if prefix in line:
+            return line
+    return raw
 
 
 def main(argv: list[str] | None = None) -> int:

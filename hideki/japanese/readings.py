@@ -8,6 +8,7 @@ their spoken reading when it is unambiguous.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -18,7 +19,7 @@ from hideki.japanese.sudachi import dictionary, tokenizer
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_USER_DICTIONARY = DATA_DIR / "user_readings.tsv"
 
-MODE = "C"
+MODE = "A"
 # SudachiPy refuses inputs over ~49 KB; chunks are cut well below that.
 MAX_CHUNK = 4000
 _CUT_AFTER = "。！？!?\n"
@@ -79,33 +80,63 @@ class ReadingEngine:
         return out
 
     def _chunk_tokens(self, chunk: str) -> list[Token]:
-        if self._user_re is None:
-            return self._sudachi_tokens(chunk)
-        out: list[Token] = []
-        pos = 0
-        for m in self._user_re.finditer(chunk):
-            if m.start() > pos:
-                out.extend(self._sudachi_tokens(chunk[pos : m.start()]))
-            out.append((m.group(), self.user[m.group()]))
-            pos = m.end()
-        if pos < len(chunk):
-            out.extend(self._sudachi_tokens(chunk[pos:]))
-        return out
-
-    def _sudachi_tokens(self, text: str) -> list[Token]:
-        morphemes = self._tokenizer.tokenize(text)
-        toks: list[list] = []
-        for m in morphemes:
-            surface = m.surface()
-            if has_kanji(surface):
-                reading = to_hiragana(m.reading_form())
-                if m.is_oov() or not is_all_kana(reading):
-                    reading = _fallback_reading(surface)
-            else:
-                reading = to_hiragana(surface)
-            toks.append([surface, reading, m.part_of_speech_id()])
+        toks = self._sudachi_tokens(chunk)
         apply_context_rules(toks)
-        return [(s, r) for s, r, _ in toks]
+        if self._user_re is not None:
+            self._apply_user_entries(chunk, toks)
+        return [(t[0], t[1]) for t in toks]
+
+    def _apply_user_entries(self, chunk: str, toks: list[list]) -> None:
+        """Replace token runs that spell a user entry (longest match, on token boundaries)."""
+        matches = list(self._user_re.finditer(chunk))
+        if not matches:
+            return
+        starts: dict[int, int] = {}
+        pos = 0
+        for i, tok in enumerate(toks):
+            starts[pos] = i
+            pos += len(tok[0])
+        starts[pos] = len(toks)
+        replaced = 0
+        for m in matches:
+            i, j = starts.get(m.start()), starts.get(m.end())
+            if i is None or j is None:
+                continue  # the entry would cut through a word (実施工程 ≠ 施工)
+            i -= replaced
+            j -= replaced
+            toks[i:j] = [[m.group(), self.user[m.group()], -1]]
+            replaced += j - i - 1
+
+    def _sudachi_tokens(self, text: str) -> list[list]:
+        cache = _READING_CACHE
+        toks: list[list] = []
+        append = toks.append
+        for m in self._tokenizer.tokenize(text):
+            surface = m.surface()
+            key = (surface, m.reading_form())
+            reading = cache.get(key)
+            if reading is None:
+                reading = cache[key] = _base_reading(surface, key[1])
+            append([surface, reading, m.part_of_speech_id()])
+        return toks
+
+
+_READING_CACHE: dict[tuple[str, str], str] = {}
+_KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff々〆〇ヶ]")
+
+
+def _base_reading(surface: str, reading_form: str) -> str:
+    """Reading of one Sudachi morpheme, with dictionary-convention fixes."""
+    if _KANJI_RE.search(surface) is None:
+        return to_hiragana(surface)
+    reading = to_hiragana(reading_form)
+    if not is_all_kana(reading):
+        return _fallback_reading(surface)
+    if "日本" in surface and "にっぽん" in reading:
+        reading = reading.replace("にっぽん", "にほん")  # the common modern reading
+    if surface[0] == "言" and reading[0] == "ゆ":
+        reading = "い" + reading[1:]  # 言う: spelled いう (Sudachi gives the spoken ゆう)
+    return reading
 
 
 def _alternation(surfaces: Iterable[str]) -> re.Pattern[str] | None:
@@ -143,9 +174,297 @@ def _fallback_reading(surface: str) -> str:
     return "".join(parts)
 
 
+# ---------------------------------------------------------------- numbers
+
+_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_SMALL = {"十": 10, "百": 100, "千": 1000}
+_LARGE = {"万": 10**4, "億": 10**8, "兆": 10**12}
+_UNITS = ["", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"]
+_HUNDREDS = {1: "ひゃく", 3: "さんびゃく", 6: "ろっぴゃく", 8: "はっぴゃく"}
+_THOUSANDS = {1: "せん", 3: "さんぜん", 8: "はっせん"}
+_LARGE_READ = [(10**12, "ちょう"), (10**8, "おく"), (10**4, "まん")]
+
+
+def parse_number(text: str) -> int | None:
+    """Integer value of 12 / １２ / 1,200 / 十二 / 千二百 / 二〇二四 / 1万2000; None otherwise."""
+    t = text.replace(",", "").replace("，", "")
+    if not t:
+        return None
+    if t.isdigit():
+        if len(t) > 1 and t[0] in "0０":
+            return None  # codes and phone numbers are not read as amounts
+        return int(t) if len(t) <= 16 else None
+    if all(ch in _DIGIT for ch in t):
+        return int("".join(str(_DIGIT[ch]) for ch in t)) if len(t) <= 16 else None
+    total = section = 0
+    digits = ""
+    for ch in t:
+        if ch.isdigit():
+            digits += ch
+        elif ch in _DIGIT:
+            digits += str(_DIGIT[ch])
+        elif ch in _SMALL:
+            section += (int(digits) if digits else 1) * _SMALL[ch]
+            digits = ""
+        elif ch in _LARGE:
+            section += int(digits) if digits else 0
+            total += (section or 1) * _LARGE[ch]
+            section, digits = 0, ""
+        else:
+            return None
+    return total + section + (int(digits) if digits else 0)
+
+
+def _read_under_10000(n: int) -> str:
+    th, h, te, u = n // 1000, n // 100 % 10, n // 10 % 10, n % 10
+    out = ""
+    if th:
+        out += _THOUSANDS.get(th, _UNITS[th] + "せん")
+    if h:
+        out += _HUNDREDS.get(h, _UNITS[h] + "ひゃく")
+    if te:
+        out += ("" if te == 1 else _UNITS[te]) + "じゅう"
+    return out + _UNITS[u]
+
+
+def number_reading(n: int) -> str:
+    """Spoken reading of a non-negative integer: 2010 → にせんじゅう."""
+    if n == 0:
+        return "ぜろ"
+    out = ""
+    for unit, name in _LARGE_READ:
+        if n >= unit:
+            head = n // unit
+            reading = _read_under_10000(head) if head < 10000 else number_reading(head)
+            if name == "ちょう":
+                reading = _geminate(reading, k_row=True)
+            out += reading + name
+            n %= unit
+    return out + (_read_under_10000(n) if n else "")
+
+
+def _geminate(reading: str, k_row: bool) -> str:
+    """いち→いっ, はち→はっ, じゅう→じゅっ, ひゃく→ひゃっ, and ろく→ろっ before k/h rows."""
+    for tail, short in (("いち", "いっ"), ("はち", "はっ"), ("じゅう", "じゅっ"), ("ひゃく", "ひゃっ")):
+        if reading.endswith(tail):
+            return reading[: -len(tail)] + short
+    if k_row and reading.endswith("ろく"):
+        return reading[:-2] + "ろっ"
+    return reading
+
+
+_VOICED = str.maketrans("かきくけこさしすせそたちつてとはひふへほ", "がぎぐげござじずぜぞだぢづでどばびぶべぼ")
+_HALF_VOICED = str.maketrans("はひふへほ", "ぱぴぷぺぽ")
+
+# counter → (reading, class). Classes: k / s / t geminate the number (いっかい);
+# hb: 本-type (いっぽん さんぼん); hp: 分-type (いっぷん さんぷん よんぷん);
+# plain: no sound change. 4/7/9 forms are in _FOUR_SEVEN_NINE.
+COUNTERS: dict[str, tuple[str, str]] = {
+    **{c: ("かい", "k") for c in ("回", "階")},
+    "個": ("こ", "k"), "ヶ所": ("かしょ", "k"), "か所": ("かしょ", "k"), "カ所": ("かしょ", "k"),
+    "箇所": ("かしょ", "k"), "ヵ所": ("かしょ", "k"), "ヶ月": ("かげつ", "k"), "か月": ("かげつ", "k"),
+    "カ月": ("かげつ", "k"), "ヵ月": ("かげつ", "k"), "箇月": ("かげつ", "k"), "ヶ国": ("かこく", "k"),
+    "か国": ("かこく", "k"), "カ国": ("かこく", "k"), "件": ("けん", "k"), "軒": ("けん", "k"),
+    "曲": ("きょく", "k"), "局": ("きょく", "k"), "課": ("か", "k"), "巻": ("かん", "k"), "校": ("こう", "k"),
+    "期": ("き", "k"), "機": ("き", "k"), "戸": ("こ", "k"), "区": ("く", "k"), "句": ("く", "k"),
+    "学期": ("がっき", "plain"),
+    "冊": ("さつ", "s"), "歳": ("さい", "s"), "才": ("さい", "s"), "週": ("しゅう", "s"), "週間": ("しゅうかん", "s"),
+    "周": ("しゅう", "s"), "社": ("しゃ", "s"), "種": ("しゅ", "s"), "種類": ("しゅるい", "s"), "席": ("せき", "s"),
+    "隻": ("せき", "s"), "章": ("しょう", "s"), "勝": ("しょう", "s"), "试合": ("しあい", "s"), "試合": ("しあい", "s"),
+    "足": ("そく", "s"), "室": ("しつ", "s"), "色": ("しょく", "s"), "食": ("しょく", "s"), "升": ("しょう", "s"),
+    "点": ("てん", "t"), "通": ("つう", "t"), "頭": ("とう", "t"), "着": ("ちゃく", "t"), "丁": ("ちょう", "t"),
+    "丁目": ("ちょうめ", "t"), "等": ("とう", "t"), "トン": ("とん", "t"), "チーム": ("ちーむ", "t"),
+    "本": ("ほん", "hb"), "杯": ("はい", "hb"), "匹": ("ひき", "hb"),
+    "分": ("ふん", "hp"), "分間": ("ふんかん", "hp"), "泊": ("はく", "hp"), "発": ("はつ", "hp"),
+    "歩": ("ほ", "hp"), "敗": ("はい", "hp"), "票": ("ひょう", "hp"), "編": ("へん", "hp"),
+    "遍": ("へん", "hp"), "版": ("はん", "hp"), "拍": ("はく", "hp"), "班": ("はん", "hp"),
+    "年": ("ねん", "plain"), "年間": ("ねんかん", "plain"), "年度": ("ねんど", "plain"), "月": ("がつ", "plain"),
+    "時": ("じ", "plain"), "時間": ("じかん", "plain"), "人": ("にん", "plain"), "名": ("めい", "plain"),
+    "円": ("えん", "plain"), "秒": ("びょう", "plain"), "枚": ("まい", "plain"), "番": ("ばん", "plain"),
+    "倍": ("ばい", "plain"), "度": ("ど", "plain"), "位": ("い", "plain"), "割": ("わり", "plain"),
+    "号": ("ごう", "plain"), "条": ("じょう", "plain"), "台": ("だい", "plain"), "代": ("だい", "plain"),
+    "部": ("ぶ", "plain"), "問": ("もん", "plain"), "万": ("まん", "plain"), "億": ("おく", "plain"),
+    "日": ("にち", "day"), "日間": ("にちかん", "day"), "日目": ("にちめ", "day"),
+}
+_FOUR_SEVEN_NINE: dict[str, tuple[str, str, str]] = {
+    "月": ("し", "しち", "く"), "時": ("よ", "しち", "く"), "時間": ("よ", "なな", "く"),
+    "年": ("よ", "なな", "きゅう"), "年間": ("よ", "なな", "きゅう"), "年度": ("よ", "なな", "きゅう"),
+    "円": ("よ", "なな", "きゅう"), "人": ("よ", "なな", "きゅう"), "日": ("よっ", "しち", "く"),
+    "日間": ("よっ", "しち", "く"), "日目": ("よっ", "しち", "く"),
+}
+_DAYS = {2: "ふつ", 3: "みっ", 4: "よっ", 5: "いつ", 6: "むい", 7: "なの", 8: "よう", 9: "ここの", 10: "とお",
+         14: "じゅうよっ", 20: "はつ", 24: "にじゅうよっ"}
+_WEEKDAYS = {"月": "げつ", "火": "か", "水": "すい", "木": "もく", "金": "きん", "土": "ど", "日": "にち"}
+
+
+def counter_readings(n: int | None, counter: str, first_of_month: bool = False) -> tuple[str, str] | None:
+    """(number reading, counter reading) for n + counter; n None means 何 (なん)."""
+    entry = COUNTERS.get(counter)
+    if entry is None:
+        return None
+    base, cls = entry
+    num = "なん" if n is None else number_reading(n)
+    if n is not None and counter in ("人",) and n in (1, 2):
+        return ("ひと" if n == 1 else "ふた"), "り"
+    if cls == "day":
+        tail = base[2:]  # "", "かん", "め"
+        if n == 1 and counter == "日" and first_of_month:
+            return "つい", "たち"
+        if n in _DAYS:
+            return _DAYS[n], "か" + tail
+    if n is not None and counter in _FOUR_SEVEN_NINE and n % 10 in (4, 7, 9) and num[-2:] in ("よん", "なな", "ゅう"):
+        four, seven, nine = _FOUR_SEVEN_NINE[counter]
+        stem = num[: -3 if num.endswith("きゅう") else -2]
+        num = stem + {4: four, 7: seven, 9: nine}[n % 10]
+    if cls in ("k", "s", "t", "hb", "hp") and n is not None:
+        num = _geminate(num, k_row=cls in ("k", "hb", "hp"))
+    if cls in ("hb", "hp"):
+        if num.endswith("っ"):
+            base = base.translate(_HALF_VOICED)
+        elif num.endswith("ん") and (cls == "hp" or not num.endswith("よん")):
+            base = base.translate(_VOICED if cls == "hb" else _HALF_VOICED)
+    elif counter in ("軒", "足") and num.endswith(("さん", "なん")):
+        base = base[0].translate(_VOICED) + base[1:]
+    return num, base
+
+
+# ---------------------------------------------------------------- context rules
+
+# Words that take rendaku (voicing) right after a noun: 文字通り, 手作り, 川沿い …
+RENDAKU = {
+    "通り": "どおり", "作り": "づくり", "造り": "づくり", "沿い": "ぞい", "係": "がかり", "川": "がわ",
+    "使い": "づかい", "遣い": "づかい", "風呂": "ぶろ", "狩り": "がり", "組": "ぐみ", "箱": "ばこ",
+    "袋": "ぶくろ", "坂": "ざか", "星": "ぼし", "汁": "じる", "時計": "どけい", "会社": "がいしゃ",
+    "付け": "づけ", "作": "さく", "棚": "だな", "皿": "ざら", "寿司": "ずし", "鍋": "なべ", "口": "ぐち",
+    "日": "び",
+}
+_DIRECTION_NOUNS = set("東西南北上下左右前後奥横外内") | {"こちら", "そちら", "あちら", "どちら", "こっち", "そっち", "あっち", "どっち", "手前", "向こう", "反対", "逆"}
+_NAN_NEXT = ("だ", "で", "と", "の", "な", "ど", "て", "じ", "ぜ")
+_BRACKETS_OPEN = {"（", "(", "・", "･", "、", "／", "/", "〜", "～"}
+_BRACKETS_CLOSE = {"）", ")", "・", "･", "、", "／", "/", "〜", "～"}
+
+_pos_cache: dict[int, tuple[str, ...]] = {}
+
+
+def pos_of(pos_id: int) -> tuple[str, ...]:
+    if pos_id < 0:
+        return ("名詞", "固有名詞", "一般", "*", "*", "*")  # user dictionary entry
+    pos = _pos_cache.get(pos_id)
+    if pos is None:
+        pos = _pos_cache[pos_id] = tuple(dictionary().pos_of(pos_id))
+    return pos
+
+
+@lru_cache(maxsize=1)
+def _numeral_pos_ids() -> frozenset[int]:
+    d = dictionary()
+    ids, i = set(), 0
+    while (pos := d.pos_of(i)) is not None:
+        if pos[1] == "数詞":
+            ids.add(i)
+        i += 1
+    return frozenset(ids)
+
+
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家"}
+
+
 def apply_context_rules(toks: list[list]) -> None:
     """Fix readings in place using neighbouring tokens (numbers, counters, 何, 方 …)."""
-    return
+    n = len(toks)
+    numerals = _numeral_pos_ids()
+    for i in range(n):
+        tok = toks[i]
+        surface = tok[0]
+        if tok[2] in numerals or surface == "何":
+            _number_rule(toks, i)
+            continue
+        if surface not in _TRIGGERS:
+            continue
+        prev = toks[i - 1] if i else None
+        nxt = toks[i + 1] if i + 1 < n else None
+        if surface == "方":
+            _kata_hou_rule(toks, i)
+        elif surface == "私":
+            tok[1] = "わたし"
+        elif surface == "行っ":
+            # を/も行って, 行っております: 行う (carry out), not 行く
+            after = toks[i + 2][0] if i + 2 < n else ""
+            if (prev is not None and prev[0] in ("を", "も")) or (
+                after.startswith("おり") and (prev is None or prev[0] not in ("に", "へ"))
+            ):
+                tok[1] = "おこなっ"
+        elif surface == "後":
+            if prev is not None and prev[0] == "その":
+                tok[1] = "ご"
+        elif surface in _WEEKDAYS and (prev is None or prev[0] in _BRACKETS_OPEN) and (
+            nxt is None or nxt[0] in _BRACKETS_CLOSE
+        ):
+            tok[1] = _WEEKDAYS[surface]  # （月）, 月・水・金, 月〜金, a lone 月 in a table
+        elif surface in RENDAKU and prev is not None:
+            ppos = pos_of(prev[2])
+            if (
+                ppos[0] in ("名詞", "接尾辞")
+                and ppos[1] != "数詞"
+                and ppos[2] != "助数詞"
+                and prev[0][-1:] != "々"
+                and (surface != "日" or (tok[1] == "ひ" and has_kanji(prev[0])))
+            ):
+                tok[1] = RENDAKU[surface]
+        if surface == "家" and prev is not None and pos_of(prev[2])[2] == "人名":
+            tok[1] = "け"
+
+
+def _number_rule(toks: list[list], i: int) -> None:
+    tok = toks[i]
+    surface = tok[0]
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if surface == "何":
+        value = None
+    else:
+        value = parse_number(surface)
+        if value is not None and (len(surface) > 1 or not has_kanji(surface)):
+            # Sudachi reads 10 as いちれい and 二十 as にとう; its single-kanji readings (一つ) are right
+            tok[1] = number_reading(value)
+    if nxt is not None:
+        counter = nxt[0]
+        if counter in COUNTERS:
+            first = False
+            if counter == "日":
+                prev = toks[i - 1][0] if i else ""
+                after = toks[i + 2][0] if i + 2 < len(toks) else ""
+                first = prev.endswith("月") or after in ("（", "(")
+            readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
+            if readings is not None:
+                tok[1], nxt[1] = readings
+                return
+    if surface == "何":
+        # なん before d/t/n sounds and counters, なに elsewhere (何を 何が 何か 何も 何に)
+        follow = nxt[1] if nxt is not None else ""
+        npos = pos_of(nxt[2]) if nxt is not None else ("",)
+        if follow.startswith(_NAN_NEXT) or npos[0] == "接尾辞" or (nxt is not None and has_kanji(nxt[0])):
+            tok[1] = "なん"
+        else:
+            tok[1] = "なに"
+
+
+def _kata_hou_rule(toks: list[list], i: int) -> None:
+    """方: かた (person / way) vs ほう (direction / comparison)."""
+    tok = toks[i]
+    prev = toks[i - 1] if i else None
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if prev is None:
+        return
+    ppos = pos_of(prev[2])
+    if prev[0].endswith(("様", "さま", "先生", "先輩", "あなた", "貴方")):
+        tok[1] = "がた"  # 皆様方, 先生方: plural honorific
+    elif ppos[0] == "動詞" and ppos[5].startswith("連用形"):
+        tok[1] = "かた"  # 読み方, 育て方: the way of doing
+    elif prev[0] == "の":
+        before = toks[i - 2][0] if i >= 2 else ""
+        tok[1] = "ほう" if before in _DIRECTION_NOUNS else "かた"
+    elif ppos[0] in ("助動詞", "動詞", "形容詞"):
+        tok[1] = "ほう" if nxt is not None and nxt[0] == "が" else "かた"
 
 
 _default: ReadingEngine | None = None
@@ -162,6 +481,3 @@ def tokens(text: str) -> list[Token]:
     """(surface, hiragana reading) pairs covering `text` exactly, with the default engine."""
     return default_engine().tokens(text)
 
-
-def pos_of(pos_id: int) -> tuple[str, ...]:
-    return dictionary().pos_of(pos_id)
