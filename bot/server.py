@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import jwt
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -133,7 +134,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke = await parts.adapter.process_activity(auth_header, activity, parts.bot.on_turn)
-        except PermissionError:
+        except (PermissionError, jwt.PyJWTError):
             return _problem(401, "unauthorized")
         except Exception:  # the turn itself must not take the endpoint down
             log.exception("activity processing failed")

@@ -244,3 +244,12 @@ async def test_many_messages_at_once_all_get_their_answer(start_bot, connector, 
     finals = connector.final_texts()
     answered = {t.split("モデルの回答: ")[1].split("\n")[0] for t in finals.values() if "モデルの回答: " in t}
     assert answered == {f"質問{i}" for i in range(40)}
+
+
+async def test_with_credentials_set_unauthenticated_requests_are_refused_and_get_no_reply(start_bot, connector):
+    bot = await start_bot(app_id="00000000-0000-0000-0000-000000000001", app_password="secret", app_tenant_id="tenant-1")
+    for headers in (None, {"Authorization": "Bearer not-a-real-token"}):
+        response = await bot.post(A.personal_message(connector.url, "ヘルプ"), headers=headers)
+        assert response.status == 401
+    await bot.drain()
+    assert connector.sent == []
