@@ -437,6 +437,13 @@ def _match(entry: Entry, tokens: Sequence[Tok], i: int) -> tuple[int, str, bool]
         if following is not None and following.base in ("する", "できる") and following.is_verb() \
                 and entry.tokens[-1].pos[0] == "名詞":
             return None
+        # inside a compound noun (移動手段, 事前予約制) a replacement would break the word
+        previous = tokens[i - 1] if i > 0 else None
+        if entry.tokens[-1].pos[0] == "名詞" and entry.tokens[0].pos[0] == "名詞" and (
+                previous is not None and previous.pos[0] == "名詞" and previous.pos[1] != "数詞"
+                or following is not None and (following.pos[0] == "接尾辞" or following.pos[0] == "名詞"
+                                              and following.pos[1] not in ("数詞", "固有名詞"))):
+            return None
         return n, entry.plain, False
     if i + n > len(tokens):
         return None
@@ -654,7 +661,7 @@ class Simplifier:
     def simplify_sentence(self, sentence: str) -> tuple[list[str], list[Change]]:
         """One source sentence -> rewritten sentences and the changes (reverted if a fact was lost)."""
         changes: list[Change] = []
-        text = sentence.translate(_FULLWIDTH_DIGITS)
+        text = re.sub(r"(?<=\d)，(?=\d{3})", ",", sentence.translate(_FULLWIDTH_DIGITS))
         western = to_western(text)
         if western != text:
             changes.append(_diff(text, western) + ("date:western",))
