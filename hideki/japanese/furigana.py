@@ -73,6 +73,22 @@ def segments(surface: str, reading: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(out)
 
 
+def _is_all_kanji(text: str) -> bool:
+    return all(is_kanji(ch) for ch in text)
+
+
+def _merge_kanji_runs(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Join neighbouring all-kanji tokens (市+役所 → 市役所) so a compound gets one reading."""
+    out: list[tuple[str, str]] = []
+    for surface, reading in tokens:
+        if out and _is_all_kanji(surface) and _is_all_kanji(out[-1][0]):
+            prev_surface, prev_reading = out[-1]
+            out[-1] = (prev_surface + surface, prev_reading + reading)
+        else:
+            out.append((surface, reading))
+    return out
+
+
 def render(text: str, style: str = "inline", grade: int | None = None, engine: Engine | None = None) -> str:
     """Text with readings on kanji: `漢字(かんじ)` (inline) or `<ruby>漢字<rt>かんじ</rt></ruby>` (html)."""
     if style not in STYLES:
@@ -82,7 +98,7 @@ def render(text: str, style: str = "inline", grade: int | None = None, engine: E
 
         engine = default_engine()
     out: list[str] = []
-    for surface, reading in engine.tokens(text):
+    for surface, reading in _merge_kanji_runs(engine.tokens(text)):
         if not needs_reading(surface, grade):
             out.append(html.escape(surface, quote=False) if style == "html" else surface)
             continue

@@ -190,7 +190,7 @@ def parse_number(text: str) -> int | None:
     t = text.replace(",", "").replace("，", "")
     if not t:
         return None
-    if t.isdigit():
+    if t.isdecimal():
         if len(t) > 1 and t[0] in "0０":
             return None  # codes and phone numbers are not read as amounts
         return int(t) if len(t) <= 16 else None
@@ -199,7 +199,7 @@ def parse_number(text: str) -> int | None:
     total = section = 0
     digits = ""
     for ch in t:
-        if ch.isdigit():
+        if ch.isdecimal():
             digits += ch
         elif ch in _DIGIT:
             digits += str(_DIGIT[ch])
@@ -323,7 +323,7 @@ def counter_readings(n: int | None, counter: str, first_of_month: bool = False) 
             base = base.translate(_HALF_VOICED)
         elif num.endswith("ん") and (cls == "hp" or not num.endswith("よん")):
             base = base.translate(_VOICED if cls == "hb" else _HALF_VOICED)
-    elif counter in ("軒", "足") and num.endswith(("さん", "なん")):
+    elif counter in ("階", "軒", "足") and num.endswith(("さん", "なん")):
         base = base[0].translate(_VOICED) + base[1:]
     return num, base
 
@@ -340,7 +340,7 @@ RENDAKU = {
 }
 _DIRECTION_NOUNS = set("東西南北上下左右前後奥横外内") | {"こちら", "そちら", "あちら", "どちら", "こっち", "そっち", "あっち", "どっち", "手前", "向こう", "反対", "逆"}
 _NAN_NEXT = ("だ", "で", "と", "の", "な", "ど", "て", "じ", "ぜ")
-_BRACKETS_OPEN = {"（", "(", "・", "･", "、", "／", "/", "〜", "～"}
+_BRACKETS_OPEN = {"（", "(", "：", ":", "・", "･", "、", "／", "/", "〜", "～"}
 _BRACKETS_CLOSE = {"）", ")", "・", "･", "、", "／", "/", "〜", "～"}
 
 _pos_cache: dict[int, tuple[str, ...]] = {}

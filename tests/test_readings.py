@@ -1,0 +1,201 @@
+"""Readings engine: exact coverage, context rules, user dictionaries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hideki.japanese import readings
+from hideki.japanese.kana import is_all_kana
+from hideki.japanese.readings import ReadingEngine, counter_readings, number_reading, parse_number, tokens
+
+
+def joined(text: str) -> str:
+    return "".join(r for _, r in tokens(text))
+
+
+def reading_of(text: str, surface: str) -> str:
+    return [r for s, r in tokens(text) if s == surface][-1]
+
+
+# ------------------------------------------------------------------ coverage
+
+ALPHABET = (
+    "日本語漢字読込市役所住民票方何一二三十百千万円本分人日月年時回"
+    "あいうえおかがきっゃゅょーアイウエオカタナー"
+    "abcXYZ019０１２３，,.．・、。！？!?「」（）()[]<>&\"' 　\n\t\r"
+    "々〆ヶ〇😀👍🏻🇯🇵\u200d\ufe0f𠮟𩸽"
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=ALPHABET, max_size=60))
+def test_tokens_cover_text_exactly(text: str) -> None:
+    toks = tokens(text)
+    assert "".join(s for s, _ in toks) == text
+    assert all(s for s, _ in toks)  # no empty tokens
+    for s, r in toks:
+        assert isinstance(r, str)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=40))
+def test_tokens_cover_any_unicode(text: str) -> None:
+    assert "".join(s for s, _ in tokens(text)) == text
+
+
+def test_empty_and_whitespace() -> None:
+    assert tokens("") == []
+    assert "".join(s for s, _ in tokens(" \n\n　")) == " \n\n　"
+
+
+def test_long_text_is_chunked_and_covered() -> None:
+    text = ("市役所で住民票を受け取りました" * 400) + "\n" + ("あ" * (readings.MAX_CHUNK * 2 + 7))
+    toks = tokens(text)
+    assert "".join(s for s, _ in toks) == text
+    assert ("住民票", "じゅうみんひょう") in toks
+
+
+def test_kanji_readings_are_hiragana() -> None:
+    for surface, reading in tokens("東京都世田谷区の区役所で、マイナンバーカードを申請する。"):
+        if any("\u4e00" <= c <= "\u9fff" for c in surface):
+            assert is_all_kana(reading) and reading == reading.translate({c: None for c in range(0x30A1, 0x30F7)})
+
+
+def test_symbols_and_latin_keep_their_surface() -> None:
+    toks = dict(tokens("ABC、「テスト」 ok!"))
+    assert toks["、"] == "、"
+    assert toks["テスト"] == "てすと"
+
+
+# ------------------------------------------------------------------ numbers and counters
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("12", 12), ("１２", 12), ("1,200", 1200), ("十二", 12), ("千二百", 1200), ("二〇二四", 2024),
+        ("１０万", 100000), ("3億5000万", 350000000), ("012", None), ("1.5", None),
+    ],
+)
+def test_parse_number(text: str, expected: int | None) -> None:
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "n, reading",
+    [(1, "いち"), (10, "じゅう"), (300, "さんびゃく"), (600, "ろっぴゃく"), (8000, "はっせん"),
+     (2010, "にせんじゅう"), (1996, "せんきゅうひゃくきゅうじゅうろく"), (100000, "じゅうまん")],
+)
+def test_number_reading(n: int, reading: str) -> None:
+    assert number_reading(n) == reading
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1本", "いっぽん"), ("2本", "にほん"), ("3本", "さんぼん"), ("6本", "ろっぽん"), ("10本", "じゅっぽん"),
+        ("1分", "いっぷん"), ("3分", "さんぷん"), ("6分", "ろっぷん"), ("10分", "じゅっぷん"), ("5分", "ごふん"),
+        ("1回", "いっかい"), ("8回", "はっかい"), ("1個", "いっこ"), ("1冊", "いっさつ"), ("3階", "さんがい"),
+        ("1人", "ひとり"), ("2人", "ふたり"), ("4人", "よにん"), ("一人", "ひとり"), ("二人", "ふたり"),
+        ("一つ", "ひとつ"), ("4時", "よじ"), ("9時", "くじ"), ("4月", "しがつ"), ("7月", "しちがつ"), ("9月", "くがつ"),
+        ("1か月", "いっかげつ"), ("3ヶ月", "さんかげつ"), ("2日", "ふつか"), ("3日", "みっか"), ("8日", "ようか"),
+        ("10日", "とおか"), ("14日", "じゅうよっか"), ("20日", "はつか"), ("24日", "にじゅうよっか"), ("11日", "じゅういちにち"),
+        ("二十日", "はつか"), ("4月1日", "しがつついたち"), ("1日2回", "いちにちにかい"), ("2004年", "にせんよねん"),
+        ("何本", "なんぼん"), ("何回", "なんかい"), ("何人", "なんにん"),
+    ],
+)
+def test_counter_readings_in_context(text: str, expected: str) -> None:
+    assert joined(text) == expected
+
+
+def test_counter_token_after_digits_has_context_reading() -> None:
+    toks = tokens("3本と6分と1日")
+    assert ("本", "ぼん") in toks and ("分", "ぷん") in toks
+    assert tokens("毎月1日に")[-2:] == [("日", "たち"), ("に", "に")] or ("日", "たち") in tokens("毎月1日に")
+
+
+def test_counter_table_function() -> None:
+    assert counter_readings(1, "本") == ("いっ", "ぽん")
+    assert counter_readings(None, "本") == ("なん", "ぼん")
+    assert counter_readings(1, "日", first_of_month=True) == ("つい", "たち")
+    assert counter_readings(1, "日") == ("いち", "にち")
+
+
+# ------------------------------------------------------------------ word rules
+
+
+@pytest.mark.parametrize(
+    "text, surface, reading",
+    [
+        ("日本の市役所", "日本", "にほん"),
+        ("何を食べますか", "何", "なに"),
+        ("何か", "何", "なに"),
+        ("何の話", "何", "なん"),
+        ("何でも", "何", "なん"),
+        ("ご希望の方はお申し込みください", "方", "かた"),
+        ("早く行った方がいい", "方", "ほう"),
+        ("駅の東の方に", "方", "ほう"),
+        ("私が書きました", "私", "わたし"),
+        ("その後", "後", "ご"),
+        ("調査を行っています", "行っ", "おこなっ"),
+        ("文字通り", "通り", "どおり"),
+        ("多摩川", "川", "がわ"),
+        ("国道沿いの店", "沿い", "ぞい"),
+        ("受付時間：月〜金", "月", "げつ"),
+        ("5月6日（水）", "水", "すい"),
+        ("休館日", "日", "び"),
+        ("彼がそう言う", "言う", "いう"),
+        ("佐藤家", "家", "け"),
+    ],
+)
+def test_context_rules(text: str, surface: str, reading: str) -> None:
+    assert reading_of(text, surface) == reading
+
+
+# ------------------------------------------------------------------ user dictionaries
+
+
+def test_shipped_dictionary_place_names() -> None:
+    for text, reading in [("世田谷", "せたがや"), ("砧", "きぬた"), ("等々力", "とどろき"), ("九品仏", "くほんぶつ"),
+                          ("二子玉川", "ふたこたまがわ"), ("用賀", "ようが"), ("烏山", "からすやま"), ("奥沢", "おくさわ"),
+                          ("三軒茶屋", "さんげんぢゃや")]:
+        assert joined(text) == reading, text
+
+
+def test_user_dictionary_overrides_sudachi(tmp_path: Path) -> None:
+    d = tmp_path / "extra.tsv"
+    d.write_text("surface\treading\tnote\n# comment\n東京\tひがしきょう\ttest\n東京都庁\tとうきょうとちょう\n", encoding="utf-8")
+    engine = ReadingEngine([d])
+    assert ("東京", "ひがしきょう") in engine.tokens("東京へ行く")
+    assert ("東京都庁", "とうきょうとちょう") in engine.tokens("東京都庁へ行く")  # longest match wins
+    assert ("東京", "とうきょう") in ReadingEngine().tokens("東京へ行く")  # other engines unaffected
+
+
+def test_user_entry_never_cuts_through_a_word(tmp_path: Path) -> None:
+    d = tmp_path / "extra.tsv"
+    d.write_text("surface\treading\n施工\tせこう\n", encoding="utf-8")
+    toks = ReadingEngine([d]).tokens("実施工程")
+    assert "".join(s for s, _ in toks) == "実施工程"
+    assert ("施工", "せこう") not in toks
+
+
+def test_katakana_reading_in_dictionary_is_folded(tmp_path: Path) -> None:
+    d = tmp_path / "k.tsv"
+    d.write_text("surface\treading\n砧公園\tキヌタコウエン\n", encoding="utf-8")
+    assert ("砧公園", "きぬたこうえん") in ReadingEngine([d]).tokens("砧公園で")
+
+
+@pytest.mark.parametrize("bad", ["no tab here", "漢字\t", "漢字\tかんじ\tnote\textra", "漢字\tkanji"])
+def test_malformed_line_names_file_and_line(tmp_path: Path, bad: str) -> None:
+    d = tmp_path / "broken.tsv"
+    d.write_text(f"surface\treading\n# ok\n{bad}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.tsv:3"):
+        ReadingEngine([d])
+
+
+def test_shipped_dictionary_is_well_formed() -> None:
+    entries = readings.load_user_dictionary(readings.DEFAULT_USER_DICTIONARY)
+    assert len(entries) >= 10
