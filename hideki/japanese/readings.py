@@ -74,6 +74,8 @@ class ReadingEngine:
         self._user_re = _alternation(self.user)
 
     def tokens(self, text: str) -> list[Token]:
+        if len(text) <= MAX_CHUNK:
+            return self._chunk_tokens(text) if text else []
         out: list[Token] = []
         for chunk in _chunks(text):
             out.extend(self._chunk_tokens(chunk))
@@ -108,19 +110,29 @@ class ReadingEngine:
             replaced += j - i - 1
 
     def _sudachi_tokens(self, text: str) -> list[list]:
-        cache = _READING_CACHE
+        plain, cache = _PLAIN_CACHE, _READING_CACHE
+        if len(cache) > _CACHE_LIMIT or len(plain) > _CACHE_LIMIT:
+            cache.clear()
+            plain.clear()
         toks: list[list] = []
         append = toks.append
         for m in self._tokenizer.tokenize(text):
             surface = m.surface()
-            key = (surface, m.reading_form())
-            reading = cache.get(key)
+            reading = plain.get(surface)
             if reading is None:
-                reading = cache[key] = _base_reading(surface, key[1])
+                if _KANJI_RE.search(surface) is None:
+                    reading = plain[surface] = to_hiragana(surface)
+                else:
+                    key = (surface, m.reading_form())
+                    reading = cache.get(key)
+                    if reading is None:
+                        reading = cache[key] = _base_reading(surface, key[1])
             append([surface, reading, m.part_of_speech_id()])
         return toks
 
 
+_CACHE_LIMIT = 300_000
+_PLAIN_CACHE: dict[str, str] = {}  # kanji-less surfaces → their own reading
 _READING_CACHE: dict[tuple[str, str], str] = {}
 _KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff々〆〇ヶ]")
 
@@ -366,7 +378,7 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家"}
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他"}
 
 
 def apply_context_rules(toks: list[list]) -> None:
@@ -411,8 +423,53 @@ def apply_context_rules(toks: list[list]) -> None:
                 and (surface != "日" or (tok[1] == "ひ" and has_kanji(prev[0])))
             ):
                 tok[1] = RENDAKU[surface]
-        if surface == "家" and prev is not None and pos_of(prev[2])[2] == "人名":
-            tok[1] = "け"
+        elif surface in _WORD_RULES:
+            _WORD_RULES[surface](tok, prev, nxt)
+
+
+def _ie_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and pos_of(prev[2])[2] == "人名":
+        tok[1] = "け"  # 佐藤家: the family
+
+
+def _mi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if nxt is not None and nxt[0] in ("を", "が") or (prev is not None and pos_of(prev[2])[0] == "形容詞"):
+        tok[1] = "み"  # 赤い実をつける: fruit (実は stays じつは)
+
+
+def _tsuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is None or not pos_of(prev[2])[0] == "名詞":
+        return
+    if prev[0] == "日" or prev[0].endswith("日"):
+        tok[1] = "づけ"  # 12月20日付: dated
+    elif pos_of(prev[2])[1] != "数詞":
+        tok[1] = "つき"  # トイレ付, 2食付: with
+
+
+def _jin_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and pos_of(prev[2])[2] == "地名" and tok[1] == "にん":
+        tok[1] = "じん"  # フィリピン人, 上海人: nationality
+
+
+_JUU_BEFORE = {"日", "年", "晩", "夜", "今日", "明日", "一日", "一年", "世界", "日本", "国", "家", "町", "体", "部屋", "学校", "会社"}
+
+
+def _juu_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _JUU_BEFORE:
+        tok[1] = "じゅう"  # 一日中, 世界中: throughout
+
+
+def _hoka_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if tok[0] == "その他":
+        tok[1] = "そのほか"
+    elif nxt is not None and nxt[0] == "の":
+        tok[1] = "た"  # 他の: other
+    else:
+        tok[1] = "ほか"  # 他に, その他, …の他、: besides
+
+
+_WORD_RULES = {"家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+               "他": _hoka_rule, "その他": _hoka_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
@@ -435,6 +492,9 @@ def _number_rule(toks: list[list], i: int) -> None:
                 after = toks[i + 2][0] if i + 2 < len(toks) else ""
                 first = prev.endswith("月") or after in ("（", "(")
             readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
+            after = toks[i + 2][0] if i + 2 < len(toks) else ""
+            if counter == "分" and after == "の":
+                readings = (tok[1] if value is None else number_reading(value), "ぶん")  # 3分の1: a fraction
             if readings is not None:
                 tok[1], nxt[1] = readings
                 return
