@@ -26,7 +26,7 @@ from channels.registry import validate_bindings
 from hideki.llm import LLMGateway
 from hideki.logs import correlation_id
 from hideki.settings import Settings
-from hideki.storage import BindingStore, Database, MemoryStore
+from hideki.storage import BindingStore, Database, MemoryStore, ResultStore
 from prompts import PromptLibrary
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,9 @@ class Parts:
 def build(settings: Settings) -> Parts:
     """Wire the bot from settings. Raises PromptError / ValueError with a message naming the file on bad setup."""
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
-    registry = build_registry(library, default=settings.default_pipeline)
-    validate_bindings(registry, settings.bindings)
     db = Database(settings.db_path)
+    registry = build_registry(library, ResultStore(db), settings.dictionaries_dir, default=settings.default_pipeline)
+    validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens)
     auth = ConfigurationBotFrameworkAuthentication(

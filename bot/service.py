@@ -15,7 +15,7 @@ from bot import activity as teams
 from bot.commands import Command, parse
 from bot.delivery import Delivery
 from bot.runner import JobRunner
-from channels.base import Place, Reply, User
+from channels.base import Action, Place, Reply, User
 from channels.dispatch import Dispatcher, Incoming
 from channels.registry import binding_key
 from hideki.logs import correlation_id
@@ -74,10 +74,21 @@ class BotService:
         reference = TurnContext.get_conversation_reference(act)
         place, user = teams.place_of(act), teams.user_of(act)
         name = str(data.get("hideki_action"))
+        cid = correlation_id.get()
         if name == "help":
-            self._submit(lambda: self._send_now(reference, self.help_text(place)), correlation_id.get())
+            self._submit(lambda: self._send_now(reference, self.help_text(place)), cid)
             return
-        log.info("unknown card action", extra={"action": name, "user": user.id})
+        action = Action(name, data, user, place)
+
+        async def answer() -> None:
+            reply = await self.dispatcher.act(action, cid)
+            if reply is None:
+                log.info("unknown card action", extra={"action": name, "user": user.id})
+                return
+            await self.delivery.reply(reference, None, reply.full_text(), reply.card, self.settings.max_message_bytes)
+
+        if not self._submit(answer, cid):
+            await turn.send_activity(BUSY)
 
     def welcome_text(self, place: Place) -> str:
         return "こんにちは。Hideki です。市役所の仕事を手伝う AI アシスタントです。\n\n" + self.help_text(place)

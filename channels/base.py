@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping, Protocol
 
 from hideki.llm import LLMClient, LLMError, Usage
-from hideki.storage import Turn
+from hideki.storage import ResultStore, Turn
 from prompts import PromptLibrary, PromptSet
 
 OFFLINE_NOTE = "ℹ️ 生成AIモデルが設定されていないため、ローカル処理で作成しました。"
@@ -94,13 +95,22 @@ class Pipeline(Protocol):
 
     async def run(self, request: Request) -> Reply: ...
 
+    # Optional: `async def act(self, action: Action) -> Reply` answers the buttons of the pipeline's cards;
+    # their data carry {"hideki_action": "<pipeline name>.<verb>", ...}.
+
 
 @dataclass(frozen=True)
 class PipelineContext:
     """What a pipeline may use when it is built: its prompt set and shared services."""
 
     prompts: PromptSet
-    memory_tokens: int = 4000
+    results: ResultStore
+    dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
+
+    def dictionaries(self, pattern: str) -> list[Path]:
+        if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():
+            return []
+        return sorted(self.dictionaries_dir.glob(pattern))
 
 
 def load_prompts(library: PromptLibrary, pipeline: type[Pipeline]) -> PromptSet:

@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from channels.base import Attachment, Place, Progress, Reply, Request, User, _no_progress
+from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
 from hideki.llm import LLMGateway
 from hideki.storage import BindingStore, MemoryStore
@@ -69,3 +69,16 @@ class Dispatcher:
             self.memory.append(conversation, "user", incoming.text, self._counter.count(incoming.text))
             self.memory.append(conversation, "assistant", reply.text, self._counter.count(reply.text))
         return reply
+
+    async def act(self, action: Action, correlation_id: str = "") -> Reply | None:
+        """A card button: `action.name` is "<pipeline>.<verb>". None if no pipeline answers it."""
+        pipeline_name, _, verb = action.name.partition(".")
+        pipeline = self.registry.find(pipeline_name)
+        act = getattr(pipeline, "act", None)
+        if act is None:
+            return None
+        try:
+            return await act(Action(verb, action.data, action.user, action.place))
+        except Exception:
+            log.exception("card action failed", extra={"action": action.name, "correlation_id": correlation_id})
+            return Reply(APOLOGY.format(cid=correlation_id), remember=False)

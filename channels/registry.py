@@ -22,11 +22,13 @@ class Route:
 class Registry:
     def __init__(self, pipelines: Iterable[Pipeline], default: str = "chat", personal: str = "chat") -> None:
         self._by_name = {p.name: p for p in pipelines}
+        resolved = []
         for name in (default, personal):
-            if name not in self._by_name:
+            pipeline = self.find(name)
+            if pipeline is None:
                 raise ValueError(f"パイプライン '{name}' は登録されていません（登録済み: {', '.join(self._by_name)}）")
-        self.default = default
-        self.personal = personal
+            resolved.append(pipeline.name)
+        self.default, self.personal = resolved
 
     def __iter__(self):
         return iter(self._by_name.values())

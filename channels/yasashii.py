@@ -1,10 +1,199 @@
-"""やさしい日本語: placeholder until its issue lands (says it is not ready; no fake output)."""
+"""やさしい日本語: rewrite an official text in plain Japanese and put readings on every kanji.
+
+Readings are always computed locally (hideki.japanese.readings). With a model, the rewrite follows the
+guideline prompt in prompts/yasashii/, and the local fact checker makes sure every number, date, amount, time,
+phone number, URL and proper noun of the input survives (one retry, then a warning naming what is missing).
+Offline, the rule-based simplifier does the rewrite and never changes facts.
+"""
 from __future__ import annotations
 
-from channels.placeholder import NotReadyPipeline
+import asyncio
+import re
+from dataclasses import dataclass
+
+from channels.base import Action, PipelineContext, Reply, Request, offline_note
+from hideki.japanese import furigana
+from hideki.japanese.eras import to_western
+from hideki.japanese.facts import Fact, missing_facts, strip_readings
+from hideki.japanese.readings import ReadingEngine
+from hideki.japanese.sentences import split_sentences
+from hideki.japanese.simplify import Simplifier
+from hideki.llm import LLMClient, LLMError, Usage
+
+MAX_CHARS = 20_000  # about ten pages of notices; longer texts are refused with a clear message
+PART_CHARS = 2_000  # the model rewrites one part at a time
+
+USAGE = (
+    "このチャネルでは、公用文を **やさしい日本語** に書き換えて、漢字に読み仮名を付けます。\n\n"
+    "@Hideki に続けて、書き換えたい文章を貼り付けて送ってください。\n\n"
+    "例: @Hideki 令和7年4月1日から、住民票の写しの交付手数料が変更となります。"
+)
+TOO_LONG = "文章が長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
+ALREADY_PLAIN = "ℹ️ この文章はすでにやさしい日本語に近いため、書き換えずに読み仮名だけを付けました。"
+_KIND_NAMES = {
+    "number": "数字", "date": "日付", "amount": "金額", "time": "時刻", "phone": "電話番号",
+    "url": "URL", "email": "メールアドレス", "proper_noun": "固有名詞",
+}
+_RUBY = re.compile(r"<rt>.*?</rt>|</?ruby>|</?rp>|<rp>.*?</rp>", re.S)
+_FENCE = re.compile(r"^```[a-z]*\n|\n```$")
 
 
-class YasashiiPipeline(NotReadyPipeline):
+def describe_facts(facts: list[Fact]) -> str:
+    return "、".join(f"{_KIND_NAMES.get(f.kind, f.kind)}「{f.text}」" for f in facts)
+
+
+def clean_model_output(text: str) -> str:
+    """Drop readings and ruby the model wrote (ours are added later) and code fences around the text."""
+    text = _FENCE.sub("", text.strip())
+    text = _RUBY.sub("", text)
+    return strip_readings(text).strip()
+
+
+def parts_of(text: str, limit: int = PART_CHARS) -> list[str]:
+    """Parts of at most about `limit` characters, cut between paragraphs (or sentences, in a huge paragraph)."""
+    units: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        if block:
+            units.extend([block] if len(block) <= limit else split_sentences(block))
+    parts: list[list[str]] = []
+    size = 0
+    for unit in units:
+        if parts and size + len(unit) <= limit:
+            parts[-1].append(unit)
+            size += len(unit)
+        else:
+            parts.append([unit])
+            size = len(unit)
+    return ["\n\n".join(part) for part in parts]
+
+
+@dataclass
+class Rewrite:
+    text: str
+    usage: Usage
+    missing: list[Fact]
+
+
+class YasashiiPipeline:
     name = "yasashii"
     title = "やさしい日本語"
     description = "公用文をやさしい日本語に書き換え、漢字に読み仮名を付けます。"
+    prompts = {"system": (), "user": ("text",), "retry": ("missing",)}
+    uses_memory = False
+
+    def __init__(self, context: PipelineContext) -> None:
+        self._prompts = context.prompts
+        self._results = context.results
+        # Admin dictionaries ($HIDEKI_DATA_DIR/dictionaries) are read here, at start-up: a bad line stops it.
+        self.readings = ReadingEngine(context.dictionaries("readings*.tsv"))
+        self.simplifier = Simplifier(context.dictionaries("plain_words*.tsv"))
+
+    async def run(self, request: Request) -> Reply:
+        text = request.text.strip()
+        if not text:
+            return Reply(USAGE, remember=False)
+        if len(text) > MAX_CHARS:
+            return Reply(TOO_LONG.format(n=len(text), limit=MAX_CHARS), remember=False)
+        if self.simplifier.is_already_plain(text):
+            return self._reply(text, text, Usage(), [ALREADY_PLAIN], missing=[])
+        if request.llm is not None:
+            try:
+                rewrite = await self._rewrite_with_model(text, request)
+                warnings = []
+                if rewrite.missing:
+                    warnings.append(f"⚠️ 書き換えた文章で確認できなかった事実: {describe_facts(rewrite.missing)}。元の文章と見比べてください。")
+                return self._reply(text, rewrite.text, rewrite.usage, warnings, rewrite.missing)
+            except LLMError as error:
+                return await self._offline(text, offline_note(error))
+        return await self._offline(text, offline_note())
+
+    async def act(self, action: Action) -> Reply:
+        """The 「HTML（ルビ）版」 button: the same rewrite with <ruby> readings, for web pages."""
+        saved = self._results.get(str(action.data.get("result", "")), self.name)
+        if saved is None:
+            return Reply("この結果は保存期間を過ぎたため表示できません。もう一度、文章を送ってください。", remember=False)
+        html = await asyncio.to_thread(furigana.render, saved[1], "html", None, self.readings)
+        return Reply(f"HTML（ルビ）版です。ホームページ等に貼り付けてください。\n\n```html\n{html}\n```", remember=False)
+
+    # --- the two rewriting paths ---------------------------------------------------------------------
+    async def _offline(self, text: str, note: str) -> Reply:
+        result = await asyncio.to_thread(self.simplifier.simplify, text)
+        missing = missing_facts(text, result.text)  # the simplifier reverts such sentences; this is the proof
+        return self._reply(text, result.text, Usage(), [note], missing, offline=True)
+
+    async def _rewrite_with_model(self, text: str, request: Request) -> Rewrite:
+        llm = request.llm
+        assert llm is not None
+        parts = parts_of(text)
+        outputs: list[str] = []
+        usage = Usage()
+        missing: list[Fact] = []
+        for index, part in enumerate(parts, 1):
+            if len(parts) > 1:
+                await request.progress(f"{index}/{len(parts)}")
+            rewritten, part_usage, part_missing = await self._rewrite_part(llm, part)
+            outputs.append(rewritten)
+            usage += part_usage
+            missing += part_missing
+        return Rewrite("\n\n".join(outputs), usage, missing)
+
+    async def _rewrite_part(self, llm: LLMClient, part: str) -> tuple[str, Usage, list[Fact]]:
+        messages = [
+            {"role": "system", "content": self._prompts.render("system")},
+            {"role": "user", "content": self._prompts.render("user", text=part)},
+        ]
+        completion = await llm.complete(messages)
+        usage = completion.usage
+        rewritten = to_western(clean_model_output(completion.text))
+        missing = missing_facts(part, rewritten)
+        if missing:  # one retry, telling the model exactly what it dropped
+            messages += [
+                {"role": "assistant", "content": completion.text},
+                {"role": "user", "content": self._prompts.render("retry", missing="\n".join(f"- {describe_facts([f])}" for f in missing))},
+            ]
+            retry = await llm.complete(messages)
+            usage += retry.usage
+            second = to_western(clean_model_output(retry.text))
+            second_missing = missing_facts(part, second)
+            if len(second_missing) <= len(missing):
+                rewritten, missing = second, second_missing
+        return rewritten, usage, missing
+
+    # --- the reply ---------------------------------------------------------------------------------------
+    def _reply(
+        self, source: str, rewritten: str, usage: Usage, warnings: list[str], missing: list[Fact], offline: bool = False
+    ) -> Reply:
+        with_readings = furigana.render(rewritten, "inline", None, self.readings)
+        result_id = self._results.save(self.name, "rewrite", rewritten)
+        return Reply(
+            text=with_readings,
+            card=self._card(result_id),
+            usage=usage,
+            warnings=[self._measures(source, rewritten, missing), *warnings],
+            offline=offline,
+            remember=False,
+        )
+
+    def _measures(self, source: str, rewritten: str, missing: list[Fact]) -> str:
+        before, after = split_sentences(source), split_sentences(rewritten)
+        average = lambda sentences: round(sum(len(s) for s in sentences) / len(sentences)) if sentences else 0  # noqa: E731
+        hard = self.simplifier.hard_words(rewritten)
+        hard_text = f"{len(hard)}（{'、'.join(hard[:5])}{'…' if len(hard) > 5 else ''}）" if hard else "0"
+        facts = describe_facts(missing) if missing else "なし"
+        return f"📏 1文の平均: {average(before)}字 → {average(after)}字 ・ 難しい言葉の残り: {hard_text} ・ 確認できなかった事実: {facts}"
+
+    def _card(self, result_id: str) -> dict:
+        return {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.4",
+            "body": [{"type": "TextBlock", "text": "ホームページに載せるときは、ルビ（HTML）版を使えます。", "wrap": True, "size": "Small"}],
+            "actions": [
+                {
+                    "type": "Action.Submit",
+                    "title": "HTML（ルビ）版を表示",
+                    "data": {"hideki_action": f"{self.name}.html", "result": result_id},
+                }
+            ],
+        }

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
         return self.data_dir / "prompts"
 
     @property
+    def dictionaries_dir(self) -> Path:
+        return self.data_dir / "dictionaries"
+
+    @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 

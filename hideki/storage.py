@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,13 @@ CREATE TABLE IF NOT EXISTS messages (
     created_at      REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
+CREATE TABLE IF NOT EXISTS results (
+    id         TEXT PRIMARY KEY,
+    pipeline   TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    content    TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS channel_names (
     channel_id TEXT PRIMARY KEY,
     name       TEXT NOT NULL
@@ -136,3 +144,26 @@ class MemoryStore:
 
     def clear(self, conversation_id: str) -> int:
         return self._db.connect().execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,)).rowcount
+
+
+class ResultStore:
+    """Results a card button can ask for later (e.g. the HTML version of a rewrite), by opaque id."""
+
+    def __init__(self, db: Database, keep_days: float = 30) -> None:
+        self._db = db
+        self._keep_s = keep_days * 86400
+
+    def save(self, pipeline: str, kind: str, content: str) -> str:
+        result_id = uuid.uuid4().hex
+        now = time.time()
+        conn = self._db.connect()
+        conn.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?)", (result_id, pipeline, kind, content, now))
+        conn.execute("DELETE FROM results WHERE created_at < ?", (now - self._keep_s,))
+        return result_id
+
+    def get(self, result_id: str, pipeline: str) -> tuple[str, str] | None:
+        """(kind, content) of a saved result of `pipeline`, or None if unknown or expired."""
+        row = self._db.connect().execute(
+            "SELECT kind, content FROM results WHERE id = ? AND pipeline = ?", (str(result_id), pipeline)
+        ).fetchone()
+        return (row[0], row[1]) if row else None

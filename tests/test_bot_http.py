@@ -40,14 +40,14 @@ async def test_help_in_a_personal_chat(start_bot, connector):
 
 async def test_channels_route_by_file_binding_id_then_name_then_default(start_bot, connector):
     bot = await start_bot(
-        bindings={"19:easy@thread.tacv2": "yasashii", "議事録": "議事録作成"}, default_pipeline="servicedesk"
+        bindings={"19:faq@thread.tacv2": "qa", "議事録": "議事録作成"}, default_pipeline="servicedesk"
     )
-    await bot.post(A.channel_message(connector.url, "本文です", channel_id="19:easy@thread.tacv2"))
+    await bot.post(A.channel_message(connector.url, "本文です", channel_id="19:faq@thread.tacv2"))
     await bot.post(A.channel_message(connector.url, "本文です", channel_id="19:mtg@thread.tacv2", channel_name="議事録"))
     await bot.post(A.channel_message(connector.url, "本文です", channel_id="19:other@thread.tacv2"))
     await bot.drain()
     by_conversation = {s.conversation_id.split(";")[0]: s.body["text"] for s in connector.messages()}
-    assert "「やさしい日本語」はまだ準備中です" in by_conversation["19:easy@thread.tacv2"]
+    assert "「Q&A生成」はまだ準備中です" in by_conversation["19:faq@thread.tacv2"]
     assert "「議事録作成」はまだ準備中です" in by_conversation["19:mtg@thread.tacv2"]
     assert "「サービスデスク」はまだ準備中です" in by_conversation["19:other@thread.tacv2"]
 
