@@ -248,6 +248,8 @@ def number_reading(n: int) -> str:
         if n >= unit:
             head = n // unit
             reading = _read_under_10000(head) if head < 10000 else number_reading(head)
+            if 1000 <= head < 2000:
+                reading = "いっ" + reading  # 1000万: いっせんまん
             if name == "ちょう":
                 reading = _geminate(reading, k_row=True)
             out += reading + name
@@ -297,7 +299,13 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "号": ("ごう", "plain"), "条": ("じょう", "plain"), "台": ("だい", "plain"), "代": ("だい", "plain"),
     "部": ("ぶ", "plain"), "問": ("もん", "plain"), "万": ("まん", "plain"), "億": ("おく", "plain"),
     "日": ("にち", "day"), "日間": ("にちかん", "day"), "日目": ("にちめ", "day"),
+    "晩": ("ばん", "native"), "部屋": ("へや", "native"), "言": ("こと", "native"), "通り": ("とおり", "native"),
+    "キロ": ("きろ", "k"), "キロメートル": ("きろめーとる", "k"), "キログラム": ("きろぐらむ", "k"),
+    "キロリットル": ("きろりっとる", "k"), "カップ": ("かっぷ", "k"), "ケース": ("けーす", "k"), "コース": ("こーす", "k"),
+    "センチ": ("せんち", "s"), "セット": ("せっと", "s"), "シーズン": ("しーずん", "s"),
+    "パーセント": ("ぱーせんと", "p"), "ページ": ("ぺーじ", "p"), "ポイント": ("ぽいんと", "p"), "ピース": ("ぴーす", "p"),
 }
+_NATIVE_NUMBERS = {1: "ひと", 2: "ふた"}
 _FOUR_SEVEN_NINE: dict[str, tuple[str, str, str]] = {
     "月": ("し", "しち", "く"), "時": ("よ", "しち", "く"), "時間": ("よ", "なな", "く"),
     "年": ("よ", "なな", "きゅう"), "年間": ("よ", "なな", "きゅう"), "年度": ("よ", "なな", "きゅう"),
@@ -318,6 +326,10 @@ def counter_readings(n: int | None, counter: str, first_of_month: bool = False) 
     num = "なん" if n is None else number_reading(n)
     if n is not None and counter in ("人",) and n in (1, 2):
         return ("ひと" if n == 1 else "ふた"), "り"
+    if cls == "native":
+        if n in _NATIVE_NUMBERS:
+            return _NATIVE_NUMBERS[n], base  # 一晩 ひとばん, 一言 ひとこと, 一通り ひととおり
+        return num, base
     if cls == "day":
         tail = base[2:]  # "", "かん", "め"
         if n == 1 and counter == "日" and first_of_month:
@@ -328,8 +340,8 @@ def counter_readings(n: int | None, counter: str, first_of_month: bool = False) 
         four, seven, nine = _FOUR_SEVEN_NINE[counter]
         stem = num[: -3 if num.endswith("きゅう") else -2]
         num = stem + {4: four, 7: seven, 9: nine}[n % 10]
-    if cls in ("k", "s", "t", "hb", "hp") and n is not None:
-        num = _geminate(num, k_row=cls in ("k", "hb", "hp"))
+    if cls in ("k", "s", "t", "p", "hb", "hp") and n is not None:
+        num = _geminate(num, k_row=cls in ("k", "p", "hb", "hp"))
     if cls in ("hb", "hp"):
         if num.endswith("っ"):
             base = base.translate(_HALF_VOICED)
@@ -378,7 +390,7 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他"}
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "頃", "今"}
 
 
 def apply_context_rules(toks: list[list]) -> None:
@@ -468,7 +480,21 @@ def _hoka_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "ほか"  # 他に, その他, …の他、: besides
 
 
-_WORD_RULES = {"家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+def _goro_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and (pos_of(prev[2])[0] in ("名詞", "接尾辞") or prev[0] == "この"):
+        tok[1] = "ごろ"  # 10月頃, 8時30分頃, この頃: about
+
+
+_KON_NEXT = {"年", "月", "週", "回", "度", "期", "季", "春", "夏", "秋", "冬", "年度", "世紀", "大会", "国会", "学期",
+             "日", "朝", "晩", "夜", "夕", "般", "次", "後", "作", "号", "件", "場所", "会期", "シーズン", "シリーズ"}
+
+
+def _ima_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if tok[1] == "こん" and nxt is not None and nxt[0] not in _KON_NEXT and pos_of(nxt[2])[0] == "名詞":
+        tok[1] = "いま"  # 今話題の, 今人気の: now (今年度, 今シーズン stay こん)
+
+
+_WORD_RULES = {"今": _ima_rule, "頃": _goro_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule}
 
 
@@ -493,7 +519,10 @@ def _number_rule(toks: list[list], i: int) -> None:
                 first = prev.endswith("月") or after in ("（", "(")
             readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
             after = toks[i + 2][0] if i + 2 < len(toks) else ""
-            if counter == "分" and after == "の":
+            after2 = toks[i + 3] if i + 3 < len(toks) else None
+            if counter == "分" and after == "の" and after2 is not None and (
+                after2[2] in _numeral_pos_ids() or after2[0] == "何"
+            ):
                 readings = (tok[1] if value is None else number_reading(value), "ぶん")  # 3分の1: a fraction
             if readings is not None:
                 tok[1], nxt[1] = readings
