@@ -8,8 +8,8 @@ their spoken reading when it is unambiguous.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -284,7 +284,7 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "学期": ("がっき", "plain"),
     "冊": ("さつ", "s"), "歳": ("さい", "s"), "才": ("さい", "s"), "週": ("しゅう", "s"), "週間": ("しゅうかん", "s"),
     "周": ("しゅう", "s"), "社": ("しゃ", "s"), "種": ("しゅ", "s"), "種類": ("しゅるい", "s"), "席": ("せき", "s"),
-    "隻": ("せき", "s"), "章": ("しょう", "s"), "勝": ("しょう", "s"), "试合": ("しあい", "s"), "試合": ("しあい", "s"),
+    "隻": ("せき", "s"), "章": ("しょう", "s"), "勝": ("しょう", "s"), "試合": ("しあい", "s"),
     "足": ("そく", "s"), "室": ("しつ", "s"), "色": ("しょく", "s"), "食": ("しょく", "s"), "升": ("しょう", "s"),
     "点": ("てん", "t"), "通": ("つう", "t"), "頭": ("とう", "t"), "着": ("ちゃく", "t"), "丁": ("ちょう", "t"),
     "丁目": ("ちょうめ", "t"), "等": ("とう", "t"), "トン": ("とん", "t"), "チーム": ("ちーむ", "t"),
@@ -390,7 +390,7 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "頃", "今"}
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今"}
 
 
 def apply_context_rules(toks: list[list]) -> None:
@@ -474,15 +474,10 @@ def _juu_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 def _hoka_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if tok[0] == "その他":
         tok[1] = "そのほか"
-    elif nxt is not None and nxt[0] == "の":
-        tok[1] = "た"  # 他の: other
+    elif nxt is not None and (nxt[0] == "の" or pos_of(nxt[2])[0] == "名詞"):
+        tok[1] = "た"  # 他の, 他球団, 他メーカー: other
     else:
         tok[1] = "ほか"  # 他に, その他, …の他、: besides
-
-
-def _goro_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if prev is not None and (pos_of(prev[2])[0] in ("名詞", "接尾辞") or prev[0] == "この"):
-        tok[1] = "ごろ"  # 10月頃, 8時30分頃, この頃: about
 
 
 _KON_NEXT = {"年", "月", "週", "回", "度", "期", "季", "春", "夏", "秋", "冬", "年度", "世紀", "大会", "国会", "学期",
@@ -494,7 +489,7 @@ def _ima_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "いま"  # 今話題の, 今人気の: now (今年度, 今シーズン stay こん)
 
 
-_WORD_RULES = {"今": _ima_rule, "頃": _goro_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+_WORD_RULES = {"今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule}
 
 
@@ -512,14 +507,12 @@ def _number_rule(toks: list[list], i: int) -> None:
     if nxt is not None:
         counter = nxt[0]
         if counter in COUNTERS:
-            first = False
-            if counter == "日":
-                prev = toks[i - 1][0] if i else ""
-                after = toks[i + 2][0] if i + 2 < len(toks) else ""
-                first = prev.endswith("月") or after in ("（", "(")
-            readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
+            prev = toks[i - 1][0] if i else ""
             after = toks[i + 2][0] if i + 2 < len(toks) else ""
             after2 = toks[i + 3] if i + 3 < len(toks) else None
+            # 4月1日, 1日（月）: the first of the month; 1日2回: one day
+            first = counter == "日" and (prev.endswith("月") or after in ("（", "("))
+            readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
             if counter == "分" and after == "の" and after2 is not None and (
                 after2[2] in _numeral_pos_ids() or after2[0] == "何"
             ):
