@@ -354,14 +354,19 @@ def counter_readings(n: int | None, counter: str, first_of_month: bool = False) 
 
 # ---------------------------------------------------------------- context rules
 
-# Words that take rendaku (voicing) right after a noun: 文字通り, 手作り, 川沿い …
-RENDAKU = {
-    "通り": "どおり", "作り": "づくり", "造り": "づくり", "沿い": "ぞい", "係": "がかり", "川": "がわ",
-    "使い": "づかい", "遣い": "づかい", "風呂": "ぶろ", "狩り": "がり", "組": "ぐみ", "箱": "ばこ",
-    "袋": "ぶくろ", "坂": "ざか", "星": "ぼし", "汁": "じる", "時計": "どけい", "会社": "がいしゃ",
-    "付け": "づけ", "作": "さく", "棚": "だな", "皿": "ざら", "寿司": "ずし", "鍋": "なべ", "口": "ぐち",
-    "日": "び",
+# Words that take rendaku (voicing) right after a noun (文字通り, 手作り, 川沿い) and keep their
+# plain reading elsewhere (Sudachi sometimes voices them on their own: 鉢 ばち).
+RENDAKU: dict[str, tuple[str, str]] = {
+    "通り": ("とおり", "どおり"), "作り": ("つくり", "づくり"), "造り": ("つくり", "づくり"), "沿い": ("そい", "ぞい"),
+    "係": ("かかり", "がかり"), "川": ("かわ", "がわ"), "使い": ("つかい", "づかい"), "遣い": ("つかい", "づかい"),
+    "風呂": ("ふろ", "ぶろ"), "狩り": ("かり", "がり"), "組": ("くみ", "ぐみ"), "箱": ("はこ", "ばこ"),
+    "袋": ("ふくろ", "ぶくろ"), "坂": ("さか", "ざか"), "星": ("ほし", "ぼし"), "汁": ("しる", "じる"),
+    "時計": ("とけい", "どけい"), "会社": ("かいしゃ", "がいしゃ"), "付け": ("つけ", "づけ"), "棚": ("たな", "だな"),
+    "皿": ("さら", "ざら"), "寿司": ("すし", "ずし"), "口": ("くち", "ぐち"), "鉢": ("はち", "ばち"),
+    "畑": ("はたけ", "ばたけ"), "菓子": ("かし", "がし"), "日和": ("ひより", "びより"), "好み": ("このみ", "ごのみ"),
+    "羽織": ("はおり", "ばおり"), "日": ("", "び"),
 }
+_PLAIN_AFTER = {"助詞", "補助記号", "動詞", "形容詞", "助動詞", "連体詞", "記号", "空白"}
 _DIRECTION_NOUNS = set("東西南北上下左右前後奥横外内") | {"こちら", "そちら", "あちら", "どちら", "こっち", "そっち", "あっち", "どっち", "手前", "向こう", "反対", "逆"}
 _NAN_NEXT = ("だ", "で", "と", "の", "な", "ど", "て", "じ", "ぜ")
 _BRACKETS_OPEN = {"（", "(", "：", ":", "・", "･", "、", "／", "/", "〜", "～"}
@@ -390,7 +395,7 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今"}
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山"}
 
 
 def apply_context_rules(toks: list[list]) -> None:
@@ -425,18 +430,36 @@ def apply_context_rules(toks: list[list]) -> None:
             nxt is None or nxt[0] in _BRACKETS_CLOSE
         ):
             tok[1] = _WEEKDAYS[surface]  # （月）, 月・水・金, 月〜金, a lone 月 in a table
-        elif surface in RENDAKU and prev is not None:
-            ppos = pos_of(prev[2])
-            if (
-                ppos[0] in ("名詞", "接尾辞")
-                and ppos[1] != "数詞"
-                and ppos[2] != "助数詞"
-                and prev[0][-1:] != "々"
-                and (surface != "日" or (tok[1] == "ひ" and has_kanji(prev[0])))
-            ):
-                tok[1] = RENDAKU[surface]
+        elif surface in RENDAKU:
+            _rendaku_rule(tok, prev)
         elif surface in _WORD_RULES:
             _WORD_RULES[surface](tok, prev, nxt)
+
+
+def _rendaku_rule(tok: list, prev: list | None) -> None:
+    plain, voiced = RENDAKU[tok[0]]
+    ppos = pos_of(prev[2]) if prev is not None else ("",)
+    if (
+        prev is not None
+        and ppos[0] in ("名詞", "接尾辞")
+        and ppos[1] != "数詞"
+        and ppos[2] != "助数詞"
+        and prev[0][-1:] != "々"
+        and (plain or (tok[1] == "ひ" and has_kanji(prev[0])))
+    ):
+        tok[1] = voiced
+    elif plain and (prev is None or ppos[0] in _PLAIN_AFTER):
+        tok[1] = plain
+
+
+_KATAKANA_WORD = re.compile("[ァ-ヺー]+")
+
+
+def _san_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and tok[1] == "やま":
+        ppos = pos_of(prev[2])
+        if ppos[1] == "固有名詞" or (ppos[0] == "名詞" and _KATAKANA_WORD.fullmatch(prev[0]) is not None):
+            tok[1] = "さん"  # 富士山, 高尾山, ハルラ山: mountain names
 
 
 def _ie_rule(tok: list, prev: list | None, nxt: list | None) -> None:
@@ -489,7 +512,7 @@ def _ima_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "いま"  # 今話題の, 今人気の: now (今年度, 今シーズン stay こん)
 
 
-_WORD_RULES = {"今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+_WORD_RULES = {"山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule}
 
 
