@@ -81,10 +81,27 @@ def make_engine(name: str) -> Tokenize:
         kks = pykakasi.kakasi()
 
         def kakasi_tokens(text: str) -> list[tuple[str, str]]:
-            return [(item["orig"], item["hira"]) for item in kks.convert(text)]
+            return repair_coverage(text, [(item["orig"], item["hira"]) for item in kks.convert(text)])
 
         return kakasi_tokens
     raise SystemExit(f"unknown engine {name}")
+
+
+def repair_coverage(text: str, tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Re-align a comparison engine's tokens when it alters the text (pykakasi rewrites ＝)."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for surface, reading in tokens:
+        found = text.find(surface, pos, pos + len(surface) + 3) if surface else -1
+        if found < 0:
+            continue
+        if found > pos:
+            out.append((text[pos:found], text[pos:found]))
+        out.append((surface, reading))
+        pos = found + len(surface)
+    if pos < len(text):
+        out.append((text[pos:], text[pos:]))
+    return out
 
 
 def spans(tokens: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
