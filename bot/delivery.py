@@ -39,6 +39,22 @@ def split_message(text: str, max_bytes: int) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def teams_markdown(text: str) -> str:
+    """Teams' Markdown joins lines separated by a single newline: make every line break a paragraph break,
+    except inside fenced code blocks, where lines are kept as they are."""
+    out: list[str] = []
+    in_fence = False
+    for line in text.split("\n"):
+        is_fence = line.lstrip().startswith("```")
+        inside = in_fence  # true for the lines of a code block and its closing fence
+        if is_fence:
+            in_fence = not in_fence
+        if not inside and out and out[-1] != "" and line != "":
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def _status_of(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None) or getattr(response, "status", None)
@@ -89,14 +105,14 @@ class Delivery:
 
     async def send(self, reference: ConversationReference, text: str, card: dict | None = None) -> str | None:
         """Send a message; returns its activity id (for later updates)."""
-        activity = Activity(type=ActivityTypes.message, text=text, text_format="markdown")
+        activity = Activity(type=ActivityTypes.message, text=teams_markdown(text), text_format="markdown")
         if card is not None:
             activity.attachments = [CardFactory.adaptive_card(card)]
         response = await self._with_turn(reference, lambda turn: turn.send_activity(activity))
         return getattr(response, "id", None)
 
     async def update(self, reference: ConversationReference, activity_id: str, text: str, card: dict | None = None) -> None:
-        activity = Activity(type=ActivityTypes.message, id=activity_id, text=text, text_format="markdown")
+        activity = Activity(type=ActivityTypes.message, id=activity_id, text=teams_markdown(text), text_format="markdown")
         if card is not None:
             activity.attachments = [CardFactory.adaptive_card(card)]
 

@@ -28,3 +28,11 @@ def test_commands_are_recognised_only_as_short_single_lines():
     assert parse("リセット").kind == "reset"
     assert parse("ヘルプデスクの電話番号は？") is None
     assert parse("設定\nこの文書を要約して") is None
+
+
+def test_line_breaks_survive_teams_markdown_but_code_blocks_are_kept():
+    from bot.delivery import teams_markdown
+
+    assert teams_markdown("一行目\n二行目\n\n三行目") == "一行目\n\n二行目\n\n三行目"
+    code = "説明\n```html\n<ruby>漢<rt>かん</rt></ruby>\n<p>二行目</p>\n```\n後"
+    assert teams_markdown(code) == "説明\n\n```html\n<ruby>漢<rt>かん</rt></ruby>\n<p>二行目</p>\n```\n\n後"
