@@ -8,13 +8,14 @@ their spoken reading when it is unambiguous.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from hideki.japanese.kana import has_kanji, is_all_kana, to_hiragana
-from hideki.japanese.sudachi import dictionary, tokenizer
+from hideki.japanese.sudachi import MODES, dictionary, tokenizer
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_USER_DICTIONARY = DATA_DIR / "user_readings.tsv"
@@ -70,7 +71,6 @@ class ReadingEngine:
         for path in paths:
             for surface, entry in load_user_dictionary(Path(path)).items():
                 self.user[surface] = entry.reading
-        self._tokenizer = tokenizer(MODE)
         self._user_re = _alternation(self.user)
 
     def tokens(self, text: str) -> list[Token]:
@@ -116,7 +116,8 @@ class ReadingEngine:
             plain.clear()
         toks: list[list] = []
         append = toks.append
-        for m in self._tokenizer.tokenize(text):
+        tok, out = _thread_tokenizer()
+        for m in tok.tokenize(text, out=out):
             surface = m.surface()
             reading = plain.get(surface)
             if reading is None:
@@ -129,6 +130,25 @@ class ReadingEngine:
                         reading = cache[key] = _base_reading(surface, key[1])
             append([surface, reading, m.part_of_speech_id()])
         return toks
+
+
+_local = threading.local()
+
+
+def _thread_tokenizer():
+    """A Sudachi tokenizer (and reusable result list) for this thread: tokenizers are not thread-safe.
+
+    The main thread uses the shared one from hideki.japanese.sudachi; other threads get their own
+    on the same shared dictionary.
+    """
+    pair = getattr(_local, "pair", None)
+    if pair is None:
+        if threading.current_thread() is threading.main_thread():
+            tok = tokenizer(MODE)
+        else:
+            tok = dictionary().tokenizer(MODES[MODE])
+        pair = _local.pair = (tok, tok.tokenize(""))
+    return pair
 
 
 _CACHE_LIMIT = 300_000
@@ -174,7 +194,7 @@ def _chunks(text: str) -> Iterable[str]:
 
 def _fallback_reading(surface: str) -> str:
     """Reading for a word Sudachi does not know: per-character dictionary lookups."""
-    tok = tokenizer("A")
+    tok = _thread_tokenizer()[0]
     parts: list[str] = []
     for ch in surface:
         if has_kanji(ch):
