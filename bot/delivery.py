@@ -1,18 +1,16 @@
-"""Sending replies to Teams: proactive messages into the right thread, updates, splitting, retries."""
+"""Sending replies to Teams: proactive messages into the right thread, updates, splitting."""
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from botbuilder.core import CardFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Activity
+
+from bot.connector import Connector, Target
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = {412, 429, 500, 502, 503, 504}
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def split_message(text: str, max_bytes: int) -> list[str]:
@@ -55,89 +53,59 @@ def teams_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-def _status_of(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None) or getattr(response, "status", None)
+def target_of(activity: Activity) -> Target:
+    """Replies to `activity` go to its conversation (a channel thread carries ;messageid=) as replies to it."""
+    def account(a: Any) -> dict[str, Any]:
+        return {"id": a.id, "name": a.name} if a is not None else {}
+
+    return Target(
+        service_url=activity.service_url,
+        conversation_id=activity.conversation.id,
+        reply_to_id=activity.id,
+        bot=account(activity.recipient),
+        user=account(activity.from_property),
+        channel_id=activity.channel_id or "msteams",
+    )
+
+
+def _message(text: str, card: dict | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"type": "message", "text": teams_markdown(text), "textFormat": "markdown"}
+    if card is not None:
+        fields["attachments"] = [{"contentType": ADAPTIVE_CARD, "content": card}]
+    return fields
 
 
 class Delivery:
-    """Every outgoing activity goes through here, via `continue_conversation`, with retries."""
+    """Every proactive activity goes through here."""
 
-    def __init__(self, adapter: CloudAdapter, app_id: str, retries: int = 4, backoff_s: float = 0.5) -> None:
-        self._adapter = adapter
-        self._app_id = app_id
-        self._retries = retries
-        self._backoff_s = backoff_s
+    def __init__(self, connector: Connector) -> None:
+        self._connector = connector
 
-    async def _with_turn(self, reference: ConversationReference, action: Callable[[TurnContext], Awaitable[Any]]) -> Any:
-        result: list[Any] = []
-        failure: list[BaseException] = []
+    async def close(self) -> None:
+        await self._connector.close()
 
-        async def callback(turn: TurnContext) -> None:
-            # Replies go to the thread of the message that mentioned us: apply_conversation_reference turns the
-            # activity id into reply_to_id.
-            turn.activity.id = reference.activity_id
-            try:
-                result.append(await action(turn))
-            except Exception as exc:  # keep it from the adapter's on_turn_error: we decide about retries
-                failure.append(exc)
+    async def typing(self, target: Target) -> None:
+        await self._connector.send(target, {"type": "typing"})
 
-        for attempt in range(self._retries + 1):
-            result.clear()
-            failure.clear()
-            try:
-                await self._adapter.continue_conversation(reference, callback, self._app_id)
-                if failure:
-                    raise failure[0]
-                return result[-1] if result else None
-            except Exception as exc:  # connector errors carry the HTTP status
-                status = _status_of(exc)
-                transient = status in RETRY_STATUSES or status is None and isinstance(exc, (OSError, asyncio.TimeoutError))
-                if not transient or attempt == self._retries:
-                    raise
-                delay = min(30.0, self._backoff_s * 2**attempt) * random.uniform(0.5, 1.5)
-                log.info("connector call retried", extra={"status": status, "attempt": attempt + 1})
-                await asyncio.sleep(delay)
-        return None
+    async def send(self, target: Target, text: str, card: dict | None = None) -> str | None:
+        """Send a message into the thread; returns its activity id (for later updates)."""
+        return await self._connector.send(target, _message(text, card))
 
-    async def typing(self, reference: ConversationReference) -> None:
-        await self._with_turn(reference, lambda turn: turn.send_activity(Activity(type=ActivityTypes.typing)))
+    async def update(self, target: Target, activity_id: str, text: str, card: dict | None = None) -> None:
+        await self._connector.update(target, activity_id, _message(text, card))
 
-    async def send(self, reference: ConversationReference, text: str, card: dict | None = None) -> str | None:
-        """Send a message; returns its activity id (for later updates)."""
-        activity = Activity(type=ActivityTypes.message, text=teams_markdown(text), text_format="markdown")
-        if card is not None:
-            activity.attachments = [CardFactory.adaptive_card(card)]
-        response = await self._with_turn(reference, lambda turn: turn.send_activity(activity))
-        return getattr(response, "id", None)
-
-    async def update(self, reference: ConversationReference, activity_id: str, text: str, card: dict | None = None) -> None:
-        activity = Activity(type=ActivityTypes.message, id=activity_id, text=teams_markdown(text), text_format="markdown")
-        if card is not None:
-            activity.attachments = [CardFactory.adaptive_card(card)]
-
-        async def action(turn: TurnContext) -> Any:
-            activity.conversation = turn.activity.conversation
-            activity.service_url = turn.activity.service_url
-            return await turn.update_activity(activity)
-
-        await self._with_turn(reference, action)
-
-    async def reply(
-        self, reference: ConversationReference, placeholder_id: str | None, text: str, card: dict | None, max_bytes: int
-    ) -> None:
+    async def reply(self, target: Target, placeholder_id: str | None, text: str, card: dict | None, max_bytes: int) -> None:
         """Deliver a whole answer: the first part replaces the placeholder, the rest follow; the card goes last."""
         parts = split_message(text, max_bytes) or [""]
         total = len(parts)
         if total > 1:
             parts = [f"{part}\n\n（{i}/{total}）" for i, part in enumerate(parts, 1)]
         for index, part in enumerate(parts):
-            last = index == total - 1
-            part_card = card if last else None
+            part_card = card if index == total - 1 else None
             if index == 0 and placeholder_id:
                 try:
-                    await self.update(reference, placeholder_id, part, part_card)
+                    await self.update(target, placeholder_id, part, part_card)
                     continue
                 except Exception:  # some clients cannot update: send it as a new message instead, nothing lost
                     log.warning("update failed; sending a new message", exc_info=True)
-            await self.send(reference, part, part_card)
+            await self.send(target, part, part_card)

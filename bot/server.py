@@ -16,9 +16,11 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 
+from bot.connector import Connector
 from bot.delivery import Delivery
 from bot.handler import HidekiBot
 from bot.runner import JobRunner
+from bot.sdk import CachingAuthentication, speed_up_msrest
 from bot.service import BotService, new_correlation_id
 from channels import build_registry
 from channels.dispatch import Dispatcher
@@ -61,9 +63,11 @@ def build(settings: Settings) -> Parts:
             APP_TENANTID=settings.app_tenant_id,
         )
     )
-    adapter = CloudAdapter(auth)
+    speed_up_msrest()
+    adapter = CloudAdapter(CachingAuthentication(auth))
     runner = JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs)
-    service = BotService(settings, dispatcher, Delivery(adapter, settings.app_id), runner)
+    connector = Connector(settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id)
+    service = BotService(settings, dispatcher, Delivery(connector), runner)
     bot = HidekiBot(service)
 
     async def on_turn_error(turn: TurnContext, error: Exception) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 import aiohttp
 from botbuilder.core import TurnContext
-from botbuilder.schema import ConversationReference
 
 from bot import activity as teams
 from bot.commands import Command, parse
-from bot.delivery import Delivery
+from bot.connector import Target
+from bot.delivery import Delivery, target_of
 from bot.runner import JobRunner
 from channels.base import Action, Place, Reply, User
 from channels.dispatch import Dispatcher, Incoming
@@ -37,18 +37,19 @@ class BotService:
         self.dispatcher = dispatcher
         self.delivery = delivery
         self.runner = runner
-        self._session: aiohttp.ClientSession | None = None
+        self._session: aiohttp.ClientSession | None = None  # for downloading files users send
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+        await self.delivery.close()
 
     # --- entry points from the activity handler --------------------------------------------------------
     async def on_message(self, turn: TurnContext) -> None:
         act = turn.activity
         if isinstance(act.value, dict) and act.value.get("hideki_action") and not act.text:
             return  # card actions arrive through on_action
-        reference = TurnContext.get_conversation_reference(act)
+        target = target_of(act)
         place, user = teams.place_of(act), teams.user_of(act)
         text = teams.text_without_mentions(act)
         cid = correlation_id.get()
@@ -59,24 +60,24 @@ class BotService:
         command = parse(text)
         files = teams.file_attachments(act)
         if command is not None and not files:
-            self._submit(lambda: self._send_now(reference, self.run_command(command, place, user)), cid)
+            self._submit(lambda: self._send_now(target, self.run_command(command, place, user)), cid)
             return
         if not text.strip() and not files:
-            self._submit(lambda: self._send_now(reference, self.usage_text(place)), cid)
+            self._submit(lambda: self._send_now(target, self.usage_text(place)), cid)
             return
         incoming = Incoming(text=text, user=user, place=place, correlation_id=cid)
-        if not self._submit(lambda: self._answer(reference, incoming, files), cid):
+        if not self._submit(lambda: self._answer(target, incoming, files), cid):
             await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
 
     async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
         """A button on one of our cards. `data["hideki_action"]` names it."""
         act = turn.activity
-        reference = TurnContext.get_conversation_reference(act)
+        target = target_of(act)
         place, user = teams.place_of(act), teams.user_of(act)
         name = str(data.get("hideki_action"))
         cid = correlation_id.get()
         if name == "help":
-            self._submit(lambda: self._send_now(reference, self.help_text(place)), cid)
+            self._submit(lambda: self._send_now(target, self.help_text(place)), cid)
             return
         action = Action(name, data, user, place)
 
@@ -85,7 +86,7 @@ class BotService:
             if reply is None:
                 log.info("unknown card action", extra={"action": name, "user": user.id})
                 return
-            await self.delivery.reply(reference, None, reply.full_text(), reply.card, self.settings.max_message_bytes)
+            await self.delivery.reply(target, None, reply.full_text(), reply.card, self.settings.max_message_bytes)
 
         if not self._submit(answer, cid):
             await turn.send_activity(BUSY)
@@ -104,44 +105,40 @@ class BotService:
             log.warning("runner full; message refused", extra={"pending": self.runner.pending})
         return accepted
 
-    async def _send_now(self, reference: ConversationReference, text: str) -> None:
-        await self.delivery.send(reference, text)
+    async def _send_now(self, target: Target, text: str) -> None:
+        await self.delivery.send(target, text)
 
-    async def _answer(self, reference: ConversationReference, incoming: Incoming, files: list[tuple[str, str]]) -> None:
+    async def _answer(self, target: Target, incoming: Incoming, files: list[tuple[str, str]]) -> None:
         cid = incoming.correlation_id
         placeholder: str | None = None
         started = time.monotonic()
         try:
-            await self.delivery.typing(reference)
-            placeholder = await self.delivery.send(reference, self.settings.progress_text)
+            await self.delivery.typing(target)
+            placeholder = await self.delivery.send(target, self.settings.progress_text)
             if files:
                 problem = await self._download(incoming, files)
                 if problem:
-                    await self.delivery.reply(reference, placeholder, problem, None, self.settings.max_message_bytes)
+                    await self.delivery.reply(target, placeholder, problem, None, self.settings.max_message_bytes)
                     return
-            progress = self._progress(reference, placeholder)
+            progress = self._progress(target, placeholder)
             async with self.runner.slot():
                 reply = await asyncio.wait_for(self.dispatcher.handle(incoming, progress), self.settings.job_timeout_s)
         except asyncio.TimeoutError:
             log.error("pipeline timed out", extra={"timeout_s": self.settings.job_timeout_s})
             reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
         except asyncio.CancelledError:  # shutting down: say so instead of going silent
-            await asyncio.shield(self._tell_interrupted(reference, placeholder, cid))
+            await asyncio.shield(self._tell_interrupted(target, placeholder, cid))
             raise
-        log.info(
-            "answered",
-            extra={"pipeline": self.dispatcher.route(incoming.place).pipeline.name, "seconds": round(time.monotonic() - started, 3),
-                   "tokens_in": reply.usage.prompt_tokens, "tokens_out": reply.usage.completion_tokens, "offline": reply.offline},
-        )
-        await self.delivery.reply(reference, placeholder, reply.full_text(), reply.card, self.settings.max_message_bytes)
+        log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
+        await self.delivery.reply(target, placeholder, reply.full_text(), reply.card, self.settings.max_message_bytes)
 
-    async def _tell_interrupted(self, reference: ConversationReference, placeholder: str | None, cid: str) -> None:
+    async def _tell_interrupted(self, target: Target, placeholder: str | None, cid: str) -> None:
         try:
-            await self.delivery.reply(reference, placeholder, INTERRUPTED.format(cid=cid), None, self.settings.max_message_bytes)
+            await self.delivery.reply(target, placeholder, INTERRUPTED.format(cid=cid), None, self.settings.max_message_bytes)
         except Exception:
             log.warning("could not tell the user about the interruption", exc_info=True)
 
-    def _progress(self, reference: ConversationReference, placeholder: str | None):
+    def _progress(self, target: Target, placeholder: str | None):
         last = 0.0
 
         async def update(status: str) -> None:
@@ -151,7 +148,7 @@ class BotService:
                 return
             last = now
             try:
-                await self.delivery.update(reference, placeholder, f"{self.settings.progress_text} {status}")
+                await self.delivery.update(target, placeholder, f"{self.settings.progress_text} {status}")
             except Exception:
                 log.warning("progress update failed", exc_info=True)
 
