@@ -23,7 +23,7 @@ def register(subparsers) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="only words with a kanji above school grade N (1-6; 7 = only kanji outside the grade table)",
+        help="only words with a kanji above school grade N (1-6; 7 = only kanji outside 常用漢字)",
     )
     p.add_argument(
         "--dict", dest="dicts", action="append", type=Path, default=[], metavar="FILE",

@@ -56,20 +56,34 @@ def test_grade_filter() -> None:
     assert render(text, grade=3) == "学校で住民票(じゅうみんひょう)を出す"
     assert render(text, grade=4) == "学校で住民票を出す"
     assert render("憂鬱な日", grade=6) == "憂鬱(ゆううつ)な日"
+    # grade 7: only words with kanji outside 常用漢字 (蟋蟀 is 表外)
+    assert render("憂鬱な蟋蟀", grade=7) == "憂鬱な蟋蟀(こおろぎ)"
 
 
 # ------------------------------------------------------------------ kanji grade table (2020)
 
 
 def test_grade_table_is_the_2020_version() -> None:
-    grades = kanji_grades()
+    grades = {k: g for k, g in kanji_grades().items() if g <= 6}
     assert len(grades) == 1026
     assert Counter(grades.values()) == {1: 80, 2: 160, 3: 200, 4: 202, 5: 193, 6: 191}
     for ch in "茨媛岡潟岐熊香佐埼崎滋鹿縄井沖栃奈梨阪阜賀群徳富城":
         assert kanji_grade(ch) == 4, ch
     for ch, grade in {"囲": 5, "喜": 5, "胃": 6, "腸": 6, "恩": 6, "預": 6, "一": 1, "論": 6}.items():
         assert kanji_grade(ch) == grade, ch
-    assert kanji_grade("鬱") > 6
+    assert kanji_grade("鬱") == 7 and kanji_grade("頬") == 7 and kanji_grade("頰") == 7  # 常用, not elementary
+    assert kanji_grade("蟋") == 8  # 表外字
+    # 1,110 other 常用漢字 (+4 common glyph variants)
+    assert sum(1 for g in kanji_grades().values() if g == 7) == 1114
+
+
+@pytest.mark.skipif(not (EVAL_KANJI / "joyo_kanji.csv").exists(), reason="shared eval data absent")
+def test_grade_table_covers_joyo_list() -> None:
+    lines = (EVAL_KANJI / "joyo_kanji.csv").read_text(encoding="utf-8").splitlines()
+    joyo = {line.split(",")[1].strip() for line in lines if line.strip()}
+    table = {k for k, g in kanji_grades().items() if g <= 7}
+    assert joyo <= table
+    assert len(table - joyo) == 4  # the 告示 glyphs 剝𠮟塡頰 beside the common forms
 
 
 def _read_eval_grades() -> dict[str, int]:
@@ -85,7 +99,7 @@ def _read_eval_grades() -> dict[str, int]:
 @pytest.mark.skipif(not (EVAL_KANJI / "primary_school_1st_grade.csv").exists(), reason="shared eval data absent")
 def test_grade_table_matches_2011_list_plus_2020_revision() -> None:
     old = _read_eval_grades()
-    new = kanji_grades()
+    new = {k: g for k, g in kanji_grades().items() if g <= 6}
     assert set(new) - set(old) == set("茨媛岡潟岐熊香佐埼崎滋鹿縄井沖栃奈梨阪阜")
     assert not set(old) - set(new)
     moved = {k: (old[k], new[k]) for k in old if old[k] != new[k]}

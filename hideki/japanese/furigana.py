@@ -10,7 +10,8 @@ from typing import Protocol
 from hideki.japanese.kana import is_kanji, to_hiragana
 
 GRADES_FILE = Path(__file__).parent / "data" / "kanji_grades.tsv"
-# Kanji missing from the grade table rank above every school grade.
+# Grades: 1-6 elementary school (2020 table), 7 other 常用漢字; kanji not listed (表外字) rank 8.
+JOYO_GRADE = 7
 UNLISTED_GRADE = 8
 STYLES = ("inline", "html")
 
@@ -21,7 +22,7 @@ class Engine(Protocol):
 
 @lru_cache(maxsize=1)
 def kanji_grades() -> dict[str, int]:
-    """kanji → school grade (1–6) from the 2020 学年別漢字配当表."""
+    """kanji → grade: 1–6 from the 2020 学年別漢字配当表, 7 for the other 常用漢字."""
     grades: dict[str, int] = {}
     for line in GRADES_FILE.read_text(encoding="utf-8").splitlines():
         if not line or line.startswith("#") or line.startswith("kanji\t"):
@@ -36,7 +37,10 @@ def kanji_grade(ch: str) -> int:
 
 
 def needs_reading(surface: str, grade: int | None) -> bool:
-    """A word gets readings when it has a kanji above `grade` (any kanji when grade is None)."""
+    """A word gets readings when it has a kanji above `grade` (any kanji when grade is None).
+
+    grade=6 annotates words with secondary-school or rarer kanji; grade=7 only non-常用 kanji.
+    """
     kanji = [ch for ch in surface if is_kanji(ch)]
     if not kanji:
         return False
