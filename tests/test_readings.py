@@ -213,3 +213,13 @@ def test_malformed_line_names_file_and_line(tmp_path: Path, bad: str) -> None:
 def test_shipped_dictionary_is_well_formed() -> None:
     entries = readings.load_user_dictionary(readings.DEFAULT_USER_DICTIONARY)
     assert len(entries) >= 10
+
+
+def test_engine_is_safe_across_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = "今日は市役所で住民票を3本取りました。" * 10
+    expected = tokens(text)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(tokens, [text] * 16))
+    assert all(r == expected for r in results)
