@@ -384,7 +384,7 @@ RENDAKU: dict[str, tuple[str, str]] = {
     "時計": ("とけい", "どけい"), "会社": ("かいしゃ", "がいしゃ"), "付け": ("つけ", "づけ"), "棚": ("たな", "だな"),
     "皿": ("さら", "ざら"), "寿司": ("すし", "ずし"), "口": ("くち", "ぐち"), "鉢": ("はち", "ばち"),
     "畑": ("はたけ", "ばたけ"), "菓子": ("かし", "がし"), "日和": ("ひより", "びより"), "好み": ("このみ", "ごのみ"),
-    "羽織": ("はおり", "ばおり"), "日": ("", "び"),
+    "羽織": ("はおり", "ばおり"), "川沿い": ("かわぞい", "がわぞい"), "日": ("", "び"),
 }
 _PLAIN_AFTER = {"助詞", "補助記号", "動詞", "形容詞", "助動詞", "連体詞", "記号", "空白"}
 _DIRECTION_NOUNS = set("東西南北上下左右前後奥横外内") | {"こちら", "そちら", "あちら", "どちら", "こっち", "そっち", "あっち", "どっち", "手前", "向こう", "反対", "逆"}
@@ -415,7 +415,7 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山"}
+_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生"}
 
 
 def apply_context_rules(toks: list[list]) -> None:
@@ -532,7 +532,12 @@ def _ima_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "いま"  # 今話題の, 今人気の: now (今年度, 今シーズン stay こん)
 
 
-_WORD_RULES = {"山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if nxt is not None and _KATAKANA_WORD.fullmatch(nxt[0]) is not None:
+        tok[1] = "なま"  # 生ビール, 生クリーム: raw / fresh
+
+
+_WORD_RULES = {"生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule}
 
 
