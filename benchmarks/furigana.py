@@ -274,41 +274,63 @@ def _full_line(text_dir: Path, work: str, raw: str, texts: dict[str, list[str]])
     return raw
 
 
+ENGINES = ["hideki", "sudachi-A", "sudachi-B", "sudachi-C", "pykakasi"]
+TARGETS = {"kwdlc_relaxed_token_acc": 0.99, "kwdlc_sentence_acc": 0.95, "kwdlc_chars_per_s": 300_000}
+
+
+def evaluate(name: str, sentences: list[Sentence], aozora: Path, limit: int | None) -> tuple[dict, Counter, Counter]:
+    engine = make_engine(name)
+    engine("ウォームアップ。")  # load dictionaries outside the timing
+    results, kw_err = run_kwdlc(engine, sentences)
+    az, az_err = run_aozora(engine, aozora, limit)
+    results.update(az)
+    return results, kw_err, az_err
+
+
+def print_table(by_engine: dict[str, dict]) -> None:
+    names = list(by_engine)
+    keys = list(next(iter(by_engine.values())))
+    print(f"{'metric':28}" + "".join(f"{n:>13}" for n in names) + f"{'target':>10}")
+    for key in keys:
+        cells = []
+        for n in names:
+            v = by_engine[n][key]
+            cells.append(f"{v * 100:12.2f}%" if "_acc" in key else f"{v:13,.0f}" if v >= 100 else f"{v:13.2f}")
+        target = TARGETS.get(key)
+        shown = "" if target is None else f"{target * 100:9.0f}%" if target < 1 else f"{target:10,}"
+        print(f"{key:28}" + "".join(cells) + f"{shown:>10}")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--tokens", type=Path, default=DEFAULT_TOKENS)
-    p.add_argument("--aozora", type=Path, default=DEFAULT_AOZORA)
-    p.add_argument("--engine", default="hideki", choices=["hideki", "sudachi-A", "sudachi-B", "sudachi-C", "pykakasi"])
+    p.add_argument("--tokens", type=Path, default=DEFAULT_TOKENS, help="KWDLC token TSV")
+    p.add_argument("--aozora", type=Path, default=DEFAULT_AOZORA, help="Aozora ruby pairs TSV")
+    p.add_argument("--engine", nargs="+", default=["hideki"], choices=[*ENGINES, "all"],
+                   help="one or more engines to compare (all = every engine)")
     p.add_argument("--limit", type=int, default=None, help="first N sentences / pairs")
     p.add_argument("--json", type=Path, default=None, help="write all figures as one flat JSON object")
     p.add_argument("--errors", type=int, default=0, help="print the N most frequent errors")
     args = p.parse_args(argv)
+    names = ENGINES if "all" in args.engine else list(dict.fromkeys(args.engine))
 
-    engine = make_engine(args.engine)
-    engine("ウォームアップ。")  # load dictionaries outside the timing
-    results: dict = {"engine": args.engine}
     sentences = load_kwdlc(args.tokens, args.limit)
-    kw, kw_err = run_kwdlc(engine, sentences)
-    results.update(kw)
-    az, az_err = run_aozora(engine, args.aozora, args.limit)
-    results.update(az)
-
-    print(f"engine: {args.engine}")
-    print(f"{'metric':34} {'value':>12}")
-    for key, value in results.items():
-        if key == "engine":
-            continue
-        shown = f"{value * 100:11.2f}%" if key.endswith("_acc") or "_acc_" in key else f"{value:12,.0f}"
-        print(f"{key:34} {shown:>12}")
-    if args.errors:
-        print("\nKWDLC errors (span, gold, predicted):")
-        for (span, g, pr), c in kw_err.most_common(args.errors):
-            print(f"{c:5d}  {span}\t{g}\t{pr}")
-        print("\nAozora errors (base, ruby, predicted):")
-        for (b, r, pr), c in az_err.most_common(args.errors):
-            print(f"{c:5d}  {b}\t{r}\t{pr}")
+    by_engine: dict[str, dict] = {}
+    for name in names:
+        by_engine[name], kw_err, az_err = evaluate(name, sentences, args.aozora, args.limit)
+        if args.errors:
+            print(f"\n[{name}] KWDLC errors (span, gold, predicted):")
+            for (span, g, pr), c in kw_err.most_common(args.errors):
+                print(f"{c:5d}  {span}\t{g}\t{pr}")
+            print(f"\n[{name}] Aozora errors (base, ruby, predicted):")
+            for (b, r, pr), c in az_err.most_common(args.errors):
+                print(f"{c:5d}  {b}\t{r}\t{pr}")
+    print_table(by_engine)
     if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        if len(names) == 1:
+            flat = {"engine": names[0], **by_engine[names[0]]}
+        else:
+            flat = {f"{n}.{k}": v for n, r in by_engine.items() for k, v in r.items()}
+        args.json.write_text(json.dumps(flat, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
