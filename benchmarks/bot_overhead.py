@@ -2,7 +2,7 @@
 
 Usage:
     .venv/bin/python benchmarks/bot_overhead.py [--rate 100] [--seconds 10] [--burst 500]
-        [--model-delay 1.0] [--concurrency 256] [--json out.json] [--profile DIR]
+        [--model-delay 1.0] [--concurrency N] [--json out.json] [--profile DIR]
 
 What runs where (2 CPU cores in mind):
   * The bot runs in its OWN process, started through the production start-up path (`app.prepare`: JSON
@@ -28,13 +28,9 @@ costs such as loading the tiktoken encoding are not counted; the first of them i
       last message was sent (a POST not acknowledged by then counts with the whole wait as its ack time).
   (b) burst: `--burst` messages sent at once: ack p99, lost, peak RSS (VmHWM of the bot process).
 
-Why `--concurrency 256`: the runner lets `max_concurrent_jobs` (default 16) jobs call the model at once.
-With a 1 s model, 100 msg/s needs >= rate x delay = 100 calls in flight (Little's law) just to keep up;
-16 slots serve only 16 msg/s and the queue grows until max_pending_jobs (1000) refuses messages.
-256 leaves 2.5x headroom for jitter and lets half of the 500-message burst reach the model at once.
-
-`--what-if-msrest-fix` is an EXPERIMENT, not the production setup: it makes msrest's
-ClientRetryPolicy.safe_codes a frozenset inside the bot process, to measure what that fix would buy.
+Concurrency: the runner lets `max_concurrent_jobs` (default 256) jobs run at once. With a 1 s model,
+100 msg/s needs >= rate x delay = 100 jobs in flight (Little's law) just to keep up; the default leaves
+2.5x headroom and lets half of the 500-message burst reach the model at once. `--concurrency` overrides it.
 
 `--profile DIR` runs cProfile in the bot's event-loop thread and prints the top functions. It slows the
 bot down: use it to find where time goes, not for the figures.
@@ -79,7 +75,6 @@ def bot_main(argv: list[str]) -> int:
     p.add_argument("--cpu", type=int, default=-1)
     p.add_argument("--stats", required=True)
     p.add_argument("--profile", default="")
-    p.add_argument("--what-if-msrest-fix", action="store_true")
     args = p.parse_args(argv)
     if args.cpu >= 0:
         os.sched_setaffinity(0, {args.cpu})
@@ -87,10 +82,6 @@ def bot_main(argv: list[str]) -> int:
         if name.startswith(AMBIENT):
             del os.environ[name]
 
-    if args.what_if_msrest_fix:  # experiment only: see --what-if-msrest-fix in the benchmark's options
-        from msrest.universal_http import requests as msrest_requests
-
-        msrest_requests.ClientRetryPolicy.safe_codes = frozenset(msrest_requests.ClientRetryPolicy.safe_codes)
     import app as hideki_app
     from hideki.settings import load_settings
 
@@ -282,7 +273,7 @@ class BotProcess:
 
     @classmethod
     async def start(
-        cls, harness: Harness, workdir: Path, name: str, concurrency: int, cpu: int, profile: str, what_if: bool
+        cls, harness: Harness, workdir: Path, name: str, concurrency: int, cpu: int, profile: str
     ) -> "BotProcess":
         data_dir = workdir / f"data-{name}"
         stats = workdir / f"stats-{name}.json"
@@ -291,8 +282,6 @@ class BotProcess:
                "--data-dir", str(data_dir), "--concurrency", str(concurrency), "--cpu", str(cpu), "--stats", str(stats)]
         if profile:
             cmd += ["--profile", profile]
-        if what_if:
-            cmd.append("--what-if-msrest-fix")
         with open(log, "wb") as err:
             proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=err, cwd=str(ROOT))
         assert proc.stdout is not None
@@ -427,7 +416,7 @@ async def _warm(session: ClientSession, bot: BotProcess, harness: Harness, n: in
 
 async def run_phase(kind: str, args: argparse.Namespace, harness: Harness, session: ClientSession, workdir: Path, cpu: int) -> dict[str, Any]:
     profile = str(Path(args.profile).resolve() / f"{kind}.prof") if args.profile else ""
-    bot = await BotProcess.start(harness, workdir, kind, args.concurrency, cpu, profile, args.what_if_msrest_fix)
+    bot = await BotProcess.start(harness, workdir, kind, args.concurrency, cpu, profile)
     out: dict[str, Any] = {}
     try:
         out[f"{kind}_cold_first_e2e_overhead_ms"] = await _warm(session, bot, harness, args.warmup, args.drain_timeout)
@@ -527,8 +516,7 @@ def report(r: dict[str, Any]) -> str:
     ]
     lines = [
         f"Bot overhead: rate {r['rate']}/s for {r['seconds']} s, burst {r['burst']}, model delay {d} s, "
-        f"max_concurrent_jobs {r['concurrency']}, pinned {r['pinned']}"
-        + (" — WHAT-IF run with the msrest fix, not the production setup" if r.get("what_if_msrest_fix") else ""),
+        f"max_concurrent_jobs {r['concurrency']}, pinned {r['pinned']}",
         "",
         "| phase | figure | value | target | met |",
         "|---|---|---|---|---|",
@@ -550,7 +538,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "model_delay_s": args.model_delay, "rate": args.rate, "seconds": args.seconds, "burst": args.burst,
         "concurrency": args.concurrency, "pinned": pinned, "profiled": bool(args.profile),
-        "what_if_msrest_fix": args.what_if_msrest_fix, "git_commit": _git_commit(),
+        "git_commit": _git_commit(),
     }
     with tempfile.TemporaryDirectory(prefix="hideki-bench-") as tmp:
         workdir = Path(tmp)
@@ -594,19 +582,13 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=10.0, help="steady phase length")
     p.add_argument("--burst", type=int, default=500, help="messages sent at once in the burst phase")
     p.add_argument("--model-delay", type=float, default=1.0, help="seconds the scripted model takes per call")
-    p.add_argument("--concurrency", type=int, default=256, help="bot max_concurrent_jobs (settings default 16)")
+    p.add_argument("--concurrency", type=int, default=256, help="bot max_concurrent_jobs (the settings default, 256)")
     p.add_argument("--warmup", type=int, default=3, help="messages answered before each phase, not counted")
     p.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to wait for answers after sending")
     p.add_argument("--json", help="write all figures as one flat JSON object to this file")
     p.add_argument("--profile", help="directory for cProfile output of the bot process (slows the bot)")
     p.add_argument("--profile-top", type=int, default=25)
     p.add_argument("--keep-logs", help="copy the bot processes' stderr logs into this directory")
-    p.add_argument(
-        "--what-if-msrest-fix",
-        action="store_true",
-        help="EXPERIMENT, not the production setup: in the bot process make msrest's ClientRetryPolicy.safe_codes a "
-        "frozenset (its per-client list scan costs ~8 ms of CPU per ConnectorClient), to measure the effect of that fix",
-    )
     p.add_argument("--no-pin", action="store_true", help="do not pin the bot and the generator to separate cores")
     p.add_argument("--skip-steady", action="store_true")
     p.add_argument("--skip-burst", action="store_true")

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = []  # Entra object ids, comma-separated
     max_message_bytes: int = 20_000
     progress_text: str = "作成中…"
-    max_concurrent_jobs: int = Field(default=16, gt=0)
+    max_concurrent_jobs: int = Field(default=256, gt=0)
     max_pending_jobs: int = Field(default=1000, gt=0)
     job_timeout_s: float = Field(default=900, gt=0)
     shutdown_grace_s: float = Field(default=30, ge=0)
