@@ -465,7 +465,7 @@ def _rendaku_rule(tok: list, prev: list | None) -> None:
         and ppos[1] != "数詞"
         and ppos[2] != "助数詞"
         and prev[0][-1:] != "々"
-        and (plain or (tok[1] == "ひ" and has_kanji(prev[0])))
+        and (plain or _bi_after(tok[1], prev[0]))
     ):
         tok[1] = voiced
     elif plain and (prev is None or ppos[0] in _PLAIN_AFTER):
@@ -473,6 +473,13 @@ def _rendaku_rule(tok: list, prev: list | None) -> None:
 
 
 _KATAKANA_WORD = re.compile("[ァ-ヺー]+")
+
+
+def _bi_after(reading: str, prev_surface: str) -> bool:
+    """日 after a kanji noun: 休館日, 定休日, 記念日 → び (Sudachi gives ひ, にち or じつ)."""
+    if _KANJI_RE.search(prev_surface) is None or not all(_KANJI_RE.match(ch) for ch in prev_surface):
+        return False
+    return reading == "ひ" or (len(prev_surface) >= 2 and reading in ("にち", "じつ"))
 
 
 def _san_rule(tok: list, prev: list | None, nxt: list | None) -> None:
