@@ -11,7 +11,6 @@ from hideki.japanese.kana import is_kanji, to_hiragana
 
 GRADES_FILE = Path(__file__).parent / "data" / "kanji_grades.tsv"
 # Grades: 1-6 elementary school (2020 table), 7 other 常用漢字; kanji not listed (表外字) rank 8.
-JOYO_GRADE = 7
 UNLISTED_GRADE = 8
 STYLES = ("inline", "html")
 

@@ -45,12 +45,7 @@ def is_all_kana(text: str) -> bool:
 
 
 def normalize_reading(reading: str) -> str:
-    """Compare-friendly form: hiragana, with ー replaced by the preceding vowel.
-
-    Also folds the long-vowel spelling conventions (おう/おお, えい/ええ) that
-    dictionaries disagree on only when written with ー, so readings are left
-    otherwise intact.
-    """
+    """Compare-friendly form: hiragana, with the long-vowel mark ー replaced by the preceding vowel."""
     out: list[str] = []
     for ch in to_hiragana(reading):
         if ch in "ー〜" and out:
