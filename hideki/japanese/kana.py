@@ -48,7 +48,7 @@ def normalize_reading(reading: str) -> str:
     """Compare-friendly form: hiragana, with the long-vowel mark ー replaced by the preceding vowel."""
     out: list[str] = []
     for ch in to_hiragana(reading):
-        if ch in "ー〜" and out:
+        if ch == "ー" and out:
             ch = _VOWEL_OF.get(out[-1], ch)
         out.append(ch)
     return "".join(out)
