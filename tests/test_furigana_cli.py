@@ -29,6 +29,13 @@ def test_inline_keeps_kana_symbols_and_newlines() -> None:
     assert render("") == ""
 
 
+def test_digits_join_a_counter_whose_reading_changed() -> None:
+    assert render("4月1日から") == "4月(しがつ)1日(ついたち)から"
+    assert render("3階と6分") == "3階(さんがい)と6分(ろっぷん)"
+    assert render("300円") == "300円(えん)"  # regular: ruby on the kanji only
+    assert render("1日", style="html") == "1<ruby>日<rt>にち</rt></ruby>"
+
+
 def test_html_ruby_and_escaping() -> None:
     out = render("<b>住民票</b> & 読み込む", style="html")
     assert out == (

@@ -92,6 +92,32 @@ def _merge_kanji_runs(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+def _merge_numbers_with_counters(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """1日 → 1日(ついたち), 4月 → 4月(しがつ): digits join their counter when either sound changed.
+
+    A digit carries no ruby, so a changed counter reading (日 たち) alone would mislead; the
+    pair gets the whole reading instead. Regular counters (300円) keep ruby on the kanji only.
+    """
+    from hideki.japanese.readings import COUNTERS, number_reading, parse_number
+
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        surface, reading = tokens[i]
+        if i + 1 < len(tokens) and surface.isdecimal() and reading != surface:
+            counter, counter_reading = tokens[i + 1]
+            base = COUNTERS.get(counter, (counter_reading, ""))[0]
+            value = parse_number(surface)
+            changed = counter_reading != base or (value is not None and reading != number_reading(value))
+            if changed and any(is_kanji(ch) for ch in counter):
+                out.append((surface + counter, reading + counter_reading))
+                i += 2
+                continue
+        out.append((surface, reading))
+        i += 1
+    return out
+
+
 def render(text: str, style: str = "inline", grade: int | None = None, engine: Engine | None = None) -> str:
     """Text with readings on kanji: `漢字(かんじ)` (inline) or `<ruby>漢字<rt>かんじ</rt></ruby>` (html)."""
     if style not in STYLES:
@@ -101,7 +127,7 @@ def render(text: str, style: str = "inline", grade: int | None = None, engine: E
 
         engine = default_engine()
     out: list[str] = []
-    for surface, reading in _merge_kanji_runs(engine.tokens(text)):
+    for surface, reading in _merge_kanji_runs(_merge_numbers_with_counters(engine.tokens(text))):
         if not needs_reading(surface, grade):
             out.append(html.escape(surface, quote=False) if style == "html" else surface)
             continue
