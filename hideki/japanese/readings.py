@@ -82,8 +82,8 @@ class ReadingEngine:
         return out
 
     def _chunk_tokens(self, chunk: str) -> list[Token]:
-        toks = self._sudachi_tokens(chunk)
-        apply_context_rules(toks)
+        toks, hits = self._sudachi_tokens(chunk)
+        apply_context_rules(toks, hits)
         if self._user_re is not None:
             self._apply_user_entries(chunk, toks)
         return [(t[0], t[1]) for t in toks]
@@ -109,8 +109,11 @@ class ReadingEngine:
             toks[i:j] = [[m.group(), self.user[m.group()], -1]]
             replaced += j - i - 1
 
-    def _sudachi_tokens(self, text: str) -> list[list]:
+    def _sudachi_tokens(self, text: str) -> tuple[list[list], list[int]]:
+        """Sudachi morphemes as [surface, reading, pos id], and the indices the context rules look at."""
         plain, cache = _PLAIN_CACHE, _READING_CACHE
+        triggers, numerals = _TRIGGERS, _numeral_pos_ids()
+        hits: list[int] = []
         if len(cache) > _CACHE_LIMIT or len(plain) > _CACHE_LIMIT:
             cache.clear()
             plain.clear()
@@ -128,8 +131,11 @@ class ReadingEngine:
                     reading = cache.get(key)
                     if reading is None:
                         reading = cache[key] = _base_reading(surface, key[1])
-            append([surface, reading, m.part_of_speech_id()])
-        return toks
+            pid = m.part_of_speech_id()
+            if surface in triggers or pid in numerals:
+                hits.append(len(toks))
+            append([surface, reading, pid])
+        return toks, hits
 
 
 _local = threading.local()
@@ -172,10 +178,24 @@ def _base_reading(surface: str, reading_form: str) -> str:
 
 
 def _alternation(surfaces: Iterable[str]) -> re.Pattern[str] | None:
-    keys = sorted(surfaces, key=len, reverse=True)
-    if not keys:
+    """One regex matching any surface, longest first, built as a trie so large dictionaries stay fast."""
+    trie: dict = {}
+    for word in surfaces:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = True
+    if not trie:
         return None
-    return re.compile("|".join(map(re.escape, keys)))
+    return re.compile(_trie_pattern(trie))
+
+
+def _trie_pattern(node: dict) -> str:
+    branches = [re.escape(ch) + _trie_pattern(child) for ch, child in sorted(node.items()) if ch]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _chunks(text: str) -> Iterable[str]:
@@ -415,14 +435,19 @@ def _numeral_pos_ids() -> frozenset[int]:
     return frozenset(ids)
 
 
-_TRIGGERS = set(COUNTERS) | set(RENDAKU) | set(_WEEKDAYS) | {"方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生"}
+_TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
+    "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生",
+}
 
 
-def apply_context_rules(toks: list[list]) -> None:
-    """Fix readings in place using neighbouring tokens (numbers, counters, 何, 方 …)."""
+def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> None:
+    """Fix readings in place using neighbouring tokens (numbers, counters, 何, 方 …).
+
+    `hits` lists the indices worth a look (trigger words and numerals), in order; None means all.
+    """
     n = len(toks)
     numerals = _numeral_pos_ids()
-    for i in range(n):
+    for i in range(n) if hits is None else hits:
         tok = toks[i]
         surface = tok[0]
         if tok[2] in numerals or surface == "何":
