@@ -224,3 +224,14 @@ def test_engine_is_safe_across_threads() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(tokens, [text] * 16))
     assert all(r == expected for r in results)
+
+
+def test_large_user_dictionary(tmp_path: Path) -> None:
+    d = tmp_path / "big.tsv"
+    rows = [f"試験語{chr(0x4E00 + i)}\tしけんご" for i in range(3000)]
+    d.write_text("surface\treading\n" + "\n".join(rows) + "\n区役所前\tくやくしょまえ\n", encoding="utf-8")
+    engine = ReadingEngine([d])
+    text = "区役所前で待つ。" * 50
+    toks = engine.tokens(text)
+    assert "".join(s for s, _ in toks) == text
+    assert toks.count(("区役所前", "くやくしょまえ")) == 50
