@@ -436,7 +436,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
-    "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生",
+    "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
 }
 
 
@@ -560,8 +560,15 @@ _KON_NEXT = {"年", "月", "週", "回", "度", "期", "季", "春", "夏", "秋
 
 
 def _ima_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if tok[1] == "こん" and nxt is not None and nxt[0] not in _KON_NEXT and pos_of(nxt[2])[0] == "名詞":
-        tok[1] = "いま"  # 今話題の, 今人気の: now (今年度, 今シーズン stay こん)
+    if nxt is not None and nxt[0] in _KON_NEXT:
+        tok[1] = "こん"  # 今年度, 今大会: this
+    elif tok[1] == "こん" and nxt is not None and pos_of(nxt[2])[0] == "名詞":
+        tok[1] = "いま"  # 今話題の, 今人気の: now
+
+
+def _nanji_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if nxt is None or nxt[0] not in ("も", "でも", "の", "までも"):
+        tok[1] = "なんじ"  # 何時に来ますか: what time (いつも, いつでも, いつの間に stay いつ)
 
 
 def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
@@ -569,7 +576,7 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "なま"  # 生ビール, 生クリーム: raw / fresh
 
 
-_WORD_RULES = {"生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
+_WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule}
 
 
