@@ -118,6 +118,11 @@ def test_counter_token_after_digits_has_context_reading() -> None:
     assert tokens("毎月1日に")[-2:] == [("日", "たち"), ("に", "に")] or ("日", "たち") in tokens("毎月1日に")
 
 
+def test_middle_dot_separates_words() -> None:
+    assert joined("日曜日・祝日") == "にちようび・しゅくじつ"
+    assert joined("月・水・金") == "げつ・すい・きん"
+
+
 def test_counter_table_function() -> None:
     assert counter_readings(1, "本") == ("いっ", "ぽん")
     assert counter_readings(None, "本") == ("なん", "ぼん")

@@ -82,11 +82,25 @@ class ReadingEngine:
         return out
 
     def _chunk_tokens(self, chunk: str) -> list[Token]:
-        toks, hits = self._sudachi_tokens(chunk)
+        if "・" in chunk:
+            toks, hits = self._split_at_dots(chunk)
+        else:
+            toks, hits = self._sudachi_tokens(chunk)
         apply_context_rules(toks, hits)
         if self._user_re is not None:
             self._apply_user_entries(chunk, toks)
         return [(t[0], t[1]) for t in toks]
+
+    def _split_at_dots(self, chunk: str) -> tuple[list[list], list[int]]:
+        """Tokenize around each ・ separately: Sudachi has entries like 日・祝 that swallow it (日曜日・祝日)."""
+        toks: list[list] = []
+        hits: list[int] = []
+        for piece in _DOT_SPLIT.split(chunk):
+            if piece:
+                part, part_hits = self._sudachi_tokens(piece)
+                hits.extend(h + len(toks) for h in part_hits)
+                toks.extend(part)
+        return toks, hits
 
     def _apply_user_entries(self, chunk: str, toks: list[list]) -> None:
         """Replace token runs that spell a user entry (longest match, on token boundaries)."""
@@ -138,6 +152,7 @@ class ReadingEngine:
         return toks, hits
 
 
+_DOT_SPLIT = re.compile("(・)")
 _local = threading.local()
 
 
