@@ -24,6 +24,11 @@ def test_inline_okurigana_attaches_to_kanji_only() -> None:
     assert render("取り扱い") == "取(と)り扱(あつか)い"
 
 
+def test_single_kanji_joins_its_neighbour_word() -> None:
+    assert render("東京都世田谷区") == "東京都(とうきょうと)世田谷区(せたがやく)"
+    assert render("一日中") == "一日中(いちにちじゅう)"
+
+
 def test_inline_keeps_kana_symbols_and_newlines() -> None:
     assert render("ひらがな、カタカナ!\n") == "ひらがな、カタカナ!\n"
     assert render("") == ""

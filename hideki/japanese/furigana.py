@@ -81,14 +81,22 @@ def _is_all_kanji(text: str) -> bool:
 
 
 def _merge_kanji_runs(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Join neighbouring all-kanji tokens (市+役所 → 市役所) so a compound gets one reading."""
+    """Join a one-kanji token to an all-kanji neighbour: 世田谷+区 → 世田谷区, 市+役所 → 市役所.
+
+    A single kanji attaches to the word on its left when there is one, else to the word on its
+    right; longer words stay apart (東京都 / 世田谷区) so each reading sits next to its kanji.
+    """
     out: list[tuple[str, str]] = []
+    open_single = False  # out[-1] is a lone kanji still waiting for a right-hand word
     for surface, reading in tokens:
-        if out and _is_all_kanji(surface) and _is_all_kanji(out[-1][0]):
+        kanji = _is_all_kanji(surface)
+        if out and kanji and _is_all_kanji(out[-1][0]) and (len(surface) == 1 or open_single):
             prev_surface, prev_reading = out[-1]
             out[-1] = (prev_surface + surface, prev_reading + reading)
+            open_single = False
         else:
             out.append((surface, reading))
+            open_single = kanji and len(surface) == 1
     return out
 
 
