@@ -67,7 +67,9 @@ def test_kanji_readings_are_hiragana() -> None:
 def test_symbols_and_latin_keep_their_surface() -> None:
     toks = dict(tokens("ABC、「テスト」 ok!"))
     assert toks["、"] == "、"
+    assert toks["ABC"] == "ABC"
     assert toks["テスト"] == "てすと"
+    assert dict(tokens("ﾊﾟｿｺﾝ"))["ﾊﾟｿｺﾝ"] == "ぱそこん"  # half-width katakana
 
 
 # ------------------------------------------------------------------ numbers and counters

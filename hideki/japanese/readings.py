@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -139,7 +140,7 @@ class ReadingEngine:
             reading = plain.get(surface)
             if reading is None:
                 if _KANJI_RE.search(surface) is None:
-                    reading = plain[surface] = to_hiragana(surface)
+                    reading = plain[surface] = _plain_reading(surface)
                 else:
                     key = (surface, m.reading_form())
                     reading = cache.get(key)
@@ -178,10 +179,20 @@ _READING_CACHE: dict[tuple[str, str], str] = {}
 _KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff々〆〇ヶ]")
 
 
+_HALFWIDTH_KANA = re.compile("[\uff65-\uff9f]")
+
+
+def _plain_reading(surface: str) -> str:
+    """A kanji-less token reads as itself, kana in hiragana (half-width ｶﾅ widened first)."""
+    if _HALFWIDTH_KANA.search(surface):
+        surface = unicodedata.normalize("NFKC", surface)
+    return to_hiragana(surface)
+
+
 def _base_reading(surface: str, reading_form: str) -> str:
     """Reading of one Sudachi morpheme, with dictionary-convention fixes."""
     if _KANJI_RE.search(surface) is None:
-        return to_hiragana(surface)
+        return _plain_reading(surface)
     reading = to_hiragana(reading_form)
     if not is_all_kana(reading):
         return _fallback_reading(surface)
