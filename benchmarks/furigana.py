@@ -1,11 +1,22 @@
 """Reading (furigana) accuracy benchmark on KWDLC tokens and Aozora ruby pairs.
 
-Usage: .venv/bin/python benchmarks/furigana.py [--engine hideki] [--limit N] [--json out.json]
+Usage: .venv/bin/python benchmarks/furigana.py [--engine hideki sudachi-A sudachi-C pykakasi | all]
+       [--tokens PATH] [--aozora PATH] [--limit N] [--json out.json] [--errors N]
 Data stays in ../shared/eval (never copied into the project).
+
+KWDLC (gold JUMAN tokens with readings), over gold tokens that contain kanji:
+  strict   our token has the gold token's exact character span and the same reading;
+  relaxed  readings compared over the smallest span whose both ends are boundaries in both
+           tokenizations (so 株式会社 vs 株式/会社 still compares);
+  sentence every kanji token of the sentence right (relaxed; *_strict: strict);
+  chars/s  engine calls only.
+Readings are compared in hiragana with ー replaced by the preceding vowel.
+Aozora: share of ruby pairs whose base gets the ruby's reading, tokenized in its full line.
 """
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 import time
@@ -121,8 +132,6 @@ def score_sentence(sent: Sentence, predicted: list[tuple[str, str]]) -> tuple[in
     common = sorted(pred_bounds & gold_bounds)
     n = strict = relaxed = 0
     errors = []
-    import bisect
-
     for start, end, reading, kanji in sent.gold:
         if not kanji:
             continue
