@@ -1,6 +1,8 @@
 """Kana and character-class helpers for the readings engine."""
 from __future__ import annotations
 
+import re
+
 _KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F5)}  # ァ..ヴ → ぁ..ゔ (ヵヶ stay: they read か)
 _KATA_TO_HIRA.update({0x30FD: 0x309D, 0x30FE: 0x309E})  # ヽヾ → ゝゞ
 
@@ -19,29 +21,26 @@ def to_hiragana(text: str) -> str:
     return text.translate(_KATA_TO_HIRA)
 
 
+_KANJI_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff々〆〇ヶ"
+KANJI_RE = re.compile(f"[{_KANJI_CLASS}]")
+_KANA_RUN = re.compile("[\u3041-\u309f\u30a0-\u30ff]+")
+
+
 def is_kanji(ch: str) -> bool:
-    """CJK ideographs plus the iteration mark 々 and 〆 (they take readings)."""
-    o = ord(ch)
-    return (
-        0x4E00 <= o <= 0x9FFF
-        or 0x3400 <= o <= 0x4DBF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x3FFFF
-        or ch in "々〆〇ヶ"
-    )
+    """CJK ideographs plus 々 〆 〇 ヶ (they take readings)."""
+    return KANJI_RE.match(ch) is not None
 
 
 def has_kanji(text: str) -> bool:
-    return any(is_kanji(ch) for ch in text)
+    return KANJI_RE.search(text) is not None
 
 
 def is_kana(ch: str) -> bool:
-    o = ord(ch)
-    return 0x3041 <= o <= 0x309F or 0x30A0 <= o <= 0x30FF or ch == "ー"
+    return _KANA_RUN.match(ch) is not None
 
 
 def is_all_kana(text: str) -> bool:
-    return bool(text) and all(is_kana(ch) for ch in text)
+    return _KANA_RUN.fullmatch(text) is not None
 
 
 def normalize_reading(reading: str) -> str:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from hideki.japanese.kana import has_kanji, is_all_kana, to_hiragana
+from hideki.japanese.kana import KANJI_RE, has_kanji, is_all_kana, to_hiragana
 from hideki.japanese.sudachi import MODES, dictionary, tokenizer
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -176,7 +176,7 @@ def _thread_tokenizer():
 _CACHE_LIMIT = 300_000
 _PLAIN_CACHE: dict[str, str] = {}  # kanji-less surfaces → their own reading
 _READING_CACHE: dict[tuple[str, str], str] = {}
-_KANJI_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff々〆〇ヶ]")
+_KANJI_RE = KANJI_RE
 
 
 _HALFWIDTH_KANA = re.compile("[\uff65-\uff9f]")
