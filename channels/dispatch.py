@@ -65,6 +65,11 @@ class Dispatcher:
         except Exception:
             log.exception("pipeline failed", extra={"pipeline": pipeline.name, "correlation_id": incoming.correlation_id})
             return Reply(APOLOGY.format(cid=incoming.correlation_id), remember=False)
+        log.info(
+            "pipeline answered",
+            extra={"pipeline": pipeline.name, "offline": reply.offline, "tokens_in": reply.usage.prompt_tokens,
+                   "tokens_out": reply.usage.completion_tokens, "llm_calls": reply.usage.calls},
+        )
         if uses_memory and reply.remember:
             self.memory.append(conversation, "user", incoming.text, self._counter.count(incoming.text))
             self.memory.append(conversation, "assistant", reply.text, self._counter.count(reply.text))
