@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 
@@ -17,16 +18,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="start the bot (same as python app.py)")
     serve.set_defaults(func=_serve)
     for module in _COMMAND_MODULES:
-        try:
-            __import__(module, fromlist=["register"]).register(commands)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module).register(commands)
     return parser
 
 
 # Each module adds its own subcommand with `register(subparsers)`.
-_COMMAND_MODULES = ["hideki.cli_furigana"]
+_COMMAND_MODULES = ["hideki.cli_furigana", "knowledge.cli"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
         default="2024-10-21", validation_alias=AliasChoices("OPENAI_API_VERSION", "HIDEKI_AZURE_API_VERSION")
     )
 
+    # --- service desk ----------------------------------------------------------------------------------
+    helpdesk_contact: str = "ICTヘルプデスク（内線1234、ict-helpdesk@city.example.lg.jp）"
+    # FAQ imported on the first start when the knowledge base is empty; "" for none
+    faq_seed: str = str(Path(__file__).resolve().parents[1] / "knowledge" / "samples" / "ict_helpdesk_faq.csv")
+
     # --- chat memory ---------------------------------------------------------------------------------
     memory_tokens: int = Field(default=4000, gt=0)
 
@@ -126,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def prompts_override_dir(self) -> Path:
         return self.data_dir / "prompts"
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.data_dir / "knowledge"
 
     @property
     def dictionaries_dir(self) -> Path:

@@ -36,6 +36,23 @@ CREATE TABLE IF NOT EXISTS results (
     content    TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS unanswered (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    question   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    best_score REAL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    answer_id  TEXT NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('up', 'down')),
+    question   TEXT NOT NULL,
+    cited      TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (answer_id, user_id)
+);
 CREATE TABLE IF NOT EXISTS channel_names (
     channel_id TEXT PRIMARY KEY,
     name       TEXT NOT NULL
@@ -167,3 +184,54 @@ class ResultStore:
             "SELECT kind, content FROM results WHERE id = ? AND pipeline = ?", (str(result_id), pipeline)
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class Gap:
+    kind: str  # "unanswered" or "down"
+    question: str
+    count: int
+    last_at: float
+    cited: str = ""
+
+
+class FeedbackStore:
+    """Questions the FAQ could not answer, and 👍/👎 on answers, for admins to improve the FAQ."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def unanswered(self, question: str, user_id: str, best_score: float | None) -> None:
+        self._db.connect().execute(
+            "INSERT INTO unanswered (question, user_id, best_score, created_at) VALUES (?, ?, ?, ?)",
+            (question, user_id, best_score, time.time()),
+        )
+
+    def vote(self, answer_id: str, verdict: str, question: str, cited: list[str], user_id: str) -> None:
+        """One vote per user and answer; voting again replaces it."""
+        self._db.connect().execute(
+            "INSERT INTO feedback (answer_id, verdict, question, cited, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(answer_id, user_id) DO UPDATE SET verdict = excluded.verdict, created_at = excluded.created_at",
+            (answer_id, verdict, question, ",".join(cited), user_id, time.time()),
+        )
+
+    def gaps(self, limit: int = 50) -> list[Gap]:
+        """Unanswered questions and 👎 answers, most frequent first."""
+        conn = self._db.connect()
+        rows = conn.execute(
+            "SELECT question, COUNT(*), MAX(created_at) FROM unanswered GROUP BY question ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        gaps = [Gap("unanswered", q, n, t) for q, n, t in rows]
+        rows = conn.execute(
+            "SELECT question, COUNT(*), MAX(created_at), cited FROM feedback WHERE verdict = 'down' "
+            "GROUP BY question, cited ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        gaps += [Gap("down", q, n, t, c) for q, n, t, c in rows]
+        return gaps
+
+    def counts(self) -> dict[str, int]:
+        conn = self._db.connect()
+        up, down = (conn.execute("SELECT COUNT(*) FROM feedback WHERE verdict = ?", (v,)).fetchone()[0] for v in ("up", "down"))
+        return {"unanswered": conn.execute("SELECT COUNT(*) FROM unanswered").fetchone()[0], "up": up, "down": down}

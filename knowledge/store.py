@@ -1,0 +1,244 @@
+"""The FAQ knowledge base on disk: versions, atomic switches, history and rollback.
+
+    $HIDEKI_DATA_DIR/knowledge/
+        CURRENT              the serving version number, replaced atomically (os.replace)
+        versions/0007/       one complete version: entries.jsonl, manifest.json, index/ (Chroma + lexical)
+        history.jsonl        append-only: every import, removal and rollback (who, when, what changed)
+        vectors.sqlite       embedding cache by content hash, so a re-import embeds only what changed
+
+An import builds a new version beside the serving one (in versions/.building-*) and switches CURRENT only
+when it is complete: a crash mid-import leaves the old version answering. Old versions are kept, so any
+of them can be brought back with `rollback`. A running bot notices a new CURRENT written by the CLI.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from knowledge.entries import Entry
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeError(Exception):
+    """A knowledge-base operation that cannot be done; the message is Japanese, for admins."""
+
+
+@dataclass
+class Change:
+    added: list[Entry] = field(default_factory=list)
+    updated: list[tuple[Entry, Entry]] = field(default_factory=list)  # (old, new)
+    removed: list[Entry] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return f"追加 {len(self.added)}件・更新 {len(self.updated)}件・削除 {len(self.removed)}件（変更なし {self.unchanged}件）"
+
+    def counts(self) -> dict[str, int]:
+        return {"added": len(self.added), "updated": len(self.updated), "removed": len(self.removed), "unchanged": self.unchanged}
+
+
+def plan(current: Sequence[Entry], incoming: Sequence[Entry], mode: str = "sync") -> tuple[list[Entry], Change]:
+    """The entries after an import, and what changes.
+
+    mode "sync" (default): the imported files are the truth for their own source names — entries of those
+    sources that the files no longer contain are removed; other sources are untouched.
+    mode "merge": add and update only. mode "replace": the import becomes the whole knowledge base.
+    """
+    if mode not in ("sync", "merge", "replace"):
+        raise ValueError(f"unknown import mode {mode!r}")
+    by_id = {e.id: e for e in current}
+    incoming_ids = {e.id for e in incoming}
+    sources = {e.source for e in incoming}
+    change = Change()
+    result: dict[str, Entry] = {}
+    for entry in current:
+        drop = mode == "replace" or (mode == "sync" and entry.source in sources)
+        if entry.id in incoming_ids:
+            continue
+        if drop:
+            change.removed.append(entry)
+        else:
+            result[entry.id] = entry
+    for entry in incoming:
+        old = by_id.get(entry.id)
+        if old is None:
+            change.added.append(entry)
+        elif old.content_hash != entry.content_hash or old.location != entry.location or old.source != entry.source:
+            change.updated.append((old, entry))
+        else:
+            change.unchanged += 1
+        result[entry.id] = entry
+    return list(result.values()), change
+
+
+class KnowledgeBase:
+    def __init__(self, root: Path, embedder_factory: Callable[[], object]) -> None:
+        self.root = root
+        self._embedder_factory = embedder_factory
+        self._embedder: object | None = None
+        self._lock = threading.RLock()
+        self._open: tuple[int, object] | None = None  # (version, Index)
+        (root / "versions").mkdir(parents=True, exist_ok=True)
+        for leftover in (root / "versions").glob(".building-*"):  # an import that crashed: never served
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    # --- reading ---------------------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def current_version(self) -> int | None:
+        try:
+            return int((self.root / "CURRENT").read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def versions(self) -> list[int]:
+        return sorted(int(p.name) for p in (self.root / "versions").iterdir() if p.name.isdigit())
+
+    def _version_dir(self, version: int) -> Path:
+        return self.root / "versions" / f"{version:04d}"
+
+    def entries(self, version: int | None = None) -> list[Entry]:
+        version = self.current_version() if version is None else version
+        if version is None:
+            return []
+        path = self._version_dir(version) / "entries.jsonl"
+        with path.open(encoding="utf-8") as f:
+            return [Entry.from_json(json.loads(line)) for line in f if line.strip()]
+
+    def index(self):
+        """The serving version's index, reopened when CURRENT changed (e.g. an import from the CLI)."""
+        from knowledge.index import Index
+
+        version = self.current_version()
+        if version is None:
+            return None
+        with self._lock:
+            if self._open is None or self._open[0] != version:
+                self._open = (version, Index.open(self._version_dir(version) / "index", self.embedder))
+            return self._open[1]
+
+    def search(self, query: str, k: int = 5):
+        index = self.index()
+        return index.search(query, k) if index is not None else []
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries() if e.id == entry_id), None)
+
+    def history(self) -> list[dict]:
+        path = self.root / "history.jsonl"
+        if not path.exists():
+            return []
+        with path.open(encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    # --- changing ---------------------------------------------------------------------------------------
+    def preview(self, incoming: Sequence[Entry], mode: str = "sync") -> Change:
+        return plan(self.entries(), incoming, mode)[1]
+
+    def import_entries(
+        self, incoming: Sequence[Entry], who: str, note: str = "", mode: str = "sync",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[int | None, Change]:
+        """Build and switch to a new version with `incoming` applied. Returns (version, change);
+        version is None when nothing changed."""
+        with self._lock:
+            entries, change = plan(self.entries(), incoming, mode)
+            if change.empty and self.current_version() is not None:
+                return None, change
+            version = self._publish(entries, progress)
+            self._record("import", who, note, version, change)
+            return version, change
+
+    def remove(self, ids: Iterable[str], who: str) -> tuple[int | None, Change]:
+        with self._lock:
+            wanted = set(ids)
+            current = self.entries()
+            change = Change(removed=[e for e in current if e.id in wanted], unchanged=len(current))
+            change.unchanged -= len(change.removed)
+            if not change.removed:
+                return None, change
+            version = self._publish([e for e in current if e.id not in wanted], None)
+            self._record("remove", who, ", ".join(sorted(wanted)), version, change)
+            return version, change
+
+    def rollback(self, version: int, who: str) -> Change:
+        """Serve an earlier version again (it is kept on disk; nothing is rebuilt)."""
+        with self._lock:
+            if version not in self.versions():
+                raise KnowledgeError(f"版 {version} はありません（あるもの: {', '.join(map(str, self.versions())) or 'なし'}）")
+            _, change = plan(self.entries(), self.entries(version), "replace")
+            self._switch(version)
+            self._record("rollback", who, f"版 {version} に戻しました", version, change)
+            return change
+
+    def _publish(self, entries: list[Entry], progress: Callable[[int, int], None] | None) -> int:
+        from knowledge.index import Index, VectorCache
+
+        version = max(self.versions(), default=0) + 1
+        building = self.root / "versions" / f".building-{uuid.uuid4().hex[:8]}"
+        building.mkdir()
+        try:
+            Index.build(building / "index", entries, self.embedder, VectorCache(self.root / "vectors.sqlite"), progress)
+            with (building / "entries.jsonl").open("w", encoding="utf-8") as f:
+                for entry in entries:
+                    f.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
+            (building / "manifest.json").write_text(
+                json.dumps({"version": version, "entries": len(entries), "built_at": time.time()}), encoding="utf-8"
+            )
+            building.rename(self._version_dir(version))
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        self._switch(version)
+        return version
+
+    def _switch(self, version: int) -> None:
+        tmp = self.root / f".CURRENT-{uuid.uuid4().hex[:8]}"
+        tmp.write_text(f"{version}\n")
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _record(self, action: str, who: str, note: str, version: int | None, change: Change) -> None:
+        record = {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "action": action,
+            "who": who,
+            "note": note,
+            "version": version,
+            **change.counts(),
+            "added_ids": [e.id for e in change.added],
+            "updated_ids": [new.id for _, new in change.updated],
+            "removed_ids": [e.id for e in change.removed],
+        }
+        with (self.root / "history.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def duplicate_questions(entries: Sequence[Entry]) -> list[tuple[Entry, Entry]]:
+    """Pairs of entries whose questions are the same once width and spacing are ignored."""
+    seen: dict[str, Entry] = {}
+    pairs = []
+    for entry in entries:
+        key = "".join(unicodedata.normalize("NFKC", entry.question).split()).lower()
+        if key in seen:
+            pairs.append((seen[key], entry))
+        else:
+            seen[key] = entry
+    return pairs
