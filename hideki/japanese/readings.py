@@ -661,7 +661,12 @@ def _kata_hou_rule(toks: list[list], i: int) -> None:
         tok[1] = "かた"  # 読み方, 育て方: the way of doing
     elif prev[0] == "の":
         before = toks[i - 2][0] if i >= 2 else ""
-        tok[1] = "ほう" if before in _DIRECTION_NOUNS else "かた"
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        comparison = (
+            nxt is not None and nxt[0] == "が" and after is not None
+            and pos_of(after[2])[0] in ("形容詞", "形状詞") and after[0] not in ("多い", "少ない", "多く")
+        )
+        tok[1] = "ほう" if before in _DIRECTION_NOUNS or comparison else "かた"  # AのほうがBい: comparison
     elif ppos[0] in ("助動詞", "動詞", "形容詞"):
         tok[1] = "ほう" if nxt is not None and nxt[0] == "が" else "かた"
 
