@@ -442,6 +442,8 @@ _NAN_NEXT = ("だ", "で", "と", "の", "な", "ど", "て", "じ", "ぜ")
 _BRACKETS_OPEN = {"（", "(", "：", ":", "・", "･", "、", "／", "/", "〜", "～"}
 _BRACKETS_CLOSE = {"）", ")", "・", "･", "、", "／", "/", "〜", "～"}
 
+_NOCHI_AFTER = {"、", "。", "（", "(", "は", "，"}
+
 _pos_cache: dict[int, tuple[str, ...]] = {}
 
 
@@ -500,7 +502,11 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
                 tok[1] = "おこなっ"
         elif surface == "後":
             if prev is not None and prev[0] == "その":
-                tok[1] = "ご"
+                tok[1] = "ご"  # その後
+            elif nxt is not None and nxt[2] in numerals:
+                tok[1] = "あと"  # 後1週間: remaining
+            elif nxt is not None and nxt[0] in ("に", "の") and (prev is None or prev[0] in _NOCHI_AFTER):
+                tok[1] = "のち"  # 後に同僚となる, （後の加藤茶）: later
         elif surface in _WEEKDAYS and (prev is None or prev[0] in _BRACKETS_OPEN) and (
             nxt is None or nxt[0] in _BRACKETS_CLOSE
         ):
