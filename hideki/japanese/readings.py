@@ -537,8 +537,8 @@ def _rendaku_rule(tok: list, prev: list | None) -> None:
         and (plain or _bi_after(tok[1], prev[0]))
     ):
         tok[1] = voiced
-    elif plain and (prev is None or ppos[0] in _PLAIN_AFTER):
-        tok[1] = plain
+    elif plain and (prev is None or ppos[0] in _PLAIN_AFTER or (ppos[1] == "数詞" and tok[0] not in COUNTERS)):
+        tok[1] = plain  # 鉢に, 1鉢 (counters after numbers are the number rule's business)
 
 
 _KATAKANA_WORD = re.compile("[ァ-ヺー]+")
