@@ -520,21 +520,22 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
         ):
             tok[1] = _WEEKDAYS[surface]  # （月）, 月・水・金, 月〜金, a lone 月 in a table
         elif surface in RENDAKU:
-            _rendaku_rule(tok, prev)
+            _rendaku_rule(tok, prev, nxt)
         elif surface in _WORD_RULES:
             _WORD_RULES[surface](tok, prev, nxt)
 
 
-def _rendaku_rule(tok: list, prev: list | None) -> None:
+def _rendaku_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     plain, voiced = RENDAKU[tok[0]]
-    ppos = pos_of(prev[2]) if prev is not None else ("",)
+    ppos = pos_of(prev[2]) if prev is not None else ("", "", "")
     if (
         prev is not None
-        and ppos[0] in ("名詞", "接尾辞")
+        and (ppos[0] == "名詞" or ppos[:2] == ("接尾辞", "名詞的"))
         and ppos[1] != "数詞"
-        and ppos[2] != "助数詞"
+        and ppos[2] not in ("助数詞", "副詞可能")  # 一番好き, 一度本を: not compounds
         and prev[0][-1:] != "々"
         and (plain or _bi_after(tok[1], prev[0]))
+        and not (tok[0] == "本" and nxt is not None and pos_of(nxt[2])[0] == "名詞")  # 本放送: this/main
     ):
         tok[1] = voiced
     elif plain and (prev is None or ppos[0] in _PLAIN_AFTER or (ppos[1] == "数詞" and tok[0] not in COUNTERS)):
