@@ -79,6 +79,8 @@ def read_source(path: Path | None = None, *, data: bytes | None = None, name: st
     except Exception:  # a last guard: a parser library failing on an odd file must not crash the import
         result.problems.append(Problem(source, "", f"ファイルを読み込めませんでした。壊れているか、{FORMATS[ext]} 形式ではない可能性があります。"
                                                    "元のアプリで開けるかを確認し、保存し直してから取り込んでください。"))
+    if not result.entries and not result.problems:  # e.g. a header row with nothing under it
+        result.problems.append(Problem(source, "", "取り込める項目がありませんでした。見出し行の下に質問と回答があるかを確認してください。"))
     return result
 
 
@@ -707,7 +709,11 @@ _HEADING_MARK = "\x00"
 def _read_html(data: bytes, source: str, result: ImportResult, max_bytes: int) -> None:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(data, _html_parser())
+    text = _decode_html(data)
+    if text is None:
+        result.problems.append(Problem(source, "", "文字コードを判定できませんでした。UTF-8 で保存し直してから取り込んでください。"))
+        return
+    soup = BeautifulSoup(text, _html_parser())
     for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer"]):
         tag.decompose()
     for tag in soup.find_all(_HTML_HEADINGS):
@@ -725,6 +731,23 @@ def _read_html(data: bytes, source: str, result: ImportResult, max_bytes: int) -
         elif line and not line.startswith(_HEADING_MARK):
             blocks[-1].paragraphs.append(line)
     _blocks_to_entries(blocks, source, result)
+
+
+_SJIS_NAMES = {"shift_jis", "shift-jis", "sjis", "x-sjis", "windows-31j", "ms932", "cp932", "ms_kanji"}
+_CHARSET = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+
+
+def _decode_html(data: bytes) -> str | None:
+    """The declared charset first (Shift_JIS read as CP932, which has ①, ～ and the like; lxml drops such pages)."""
+    declared = _CHARSET.search(data[:4096])
+    if declared and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        name = declared.group(1).decode("ascii").lower()
+        name = "cp932" if name in _SJIS_NAMES else name
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_text(data)
 
 
 def _html_parser() -> str:

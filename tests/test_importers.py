@@ -83,6 +83,10 @@ def test_csv_missing_answer_column_is_one_problem() -> None:
     assert "「回答」" in message and "見出し" in message
 
 
+def test_csv_with_only_a_header() -> None:
+    assert "取り込める項目がありませんでした" in _only_problem(read_source(data="質問,回答\n,\n".encode(), name="faq.csv"))
+
+
 def test_csv_bad_date_is_a_warning_and_the_row_is_kept() -> None:
     rows = [["質問", "回答", "更新日"], ["Q", "A", "そのうち"]]
     result = read_source(data=_csv_bytes(rows, "utf-8"), name="faq.csv")
@@ -295,6 +299,13 @@ def test_html_headings(tmp_path: Path) -> None:
     assert meeting.answer == "予定表から参加します。\nカメラを確認します。\nマイクを確認します。"
     assert meeting.location == "見出し「会議に参加する」" and meeting.category == "Teams の使い方"
     assert "メニュー" not in meeting.answer and "var x" not in result.entries[1].answer
+
+
+def test_html_in_shift_jis_with_cp932_characters() -> None:
+    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"></head>' \
+           "<body><h2>申請～手続き①</h2><p>㈱の窓口で申請します。</p></body></html>"
+    result = read_source(data=html.encode("cp932"), name="manual.htm")
+    assert [(e.question, e.answer) for e in result.entries] == [("申請～手続き①", "㈱の窓口で申請します。")]
 
 
 def _pdf(pages: list[str]) -> bytes:
