@@ -92,7 +92,7 @@ def validation_report(result: ImportResult) -> str:
         "取り込み結果",
         f"・取り込んだ項目: {len(result.entries)} 件",
         f"・エラー: {len(errors)} 件" + ("（該当箇所は取り込まれていません）" if errors else ""),
-        f"・警告: {len(warnings)} 件" + ("（取り込み済み。内容を確認してください）" if warnings else ""),
+        f"・警告: {len(warnings)} 件" + ("（内容を確認してください）" if warnings else ""),
     ]
     if not result.problems:
         lines.append("問題は見つかりませんでした。")
