@@ -10,11 +10,13 @@ _HELP = {"ヘルプ", "help", "?", "使い方", "へるぷ"}
 _SET = {"設定", "set", "bind"}
 _UNSET_ARGS = {"解除", "リセット", "reset", "unset", "clear"}
 _RESET = {"リセット", "会話をリセット", "reset", "忘れて"}
+# commands that a pipeline answers (as a card action would): text → "<pipeline>.<verb>"
+_PIPELINE_COMMANDS = {"faq状況": "servicedesk.status", "faqstatus": "servicedesk.status"}
 
 
 @dataclass(frozen=True)
 class Command:
-    kind: str  # "help", "show_binding", "bind", "unbind", "reset"
+    kind: str  # "help", "show_binding", "bind", "unbind", "reset", "pipeline_action"
     argument: str = ""
 
 
@@ -35,6 +37,8 @@ def parse(text: str) -> Command | None:
         return Command("bind", rest)
     if head in _RESET and not rest:
         return Command("reset")
+    if (action := _PIPELINE_COMMANDS.get(normalized.lower().replace(" ", ""))) is not None:
+        return Command("pipeline_action", action)
     return None
 
 

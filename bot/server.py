@@ -23,12 +23,14 @@ from bot.runner import JobRunner
 from bot.sdk import CachingAuthentication, speed_up_msrest
 from bot.service import BotService, new_correlation_id
 from channels import build_registry
+from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
 from hideki.llm import LLMGateway
 from hideki.logs import correlation_id
 from hideki.settings import Settings
-from hideki.storage import BindingStore, Database, MemoryStore, ResultStore
+from hideki.storage import BindingStore, Database, FeedbackStore, MemoryStore, ResultStore
+from knowledge.service import open_knowledge
 from prompts import PromptLibrary
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,15 @@ def build(settings: Settings) -> Parts:
     """Wire the bot from settings. Raises PromptError / ValueError with a message naming the file on bad setup."""
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
     db = Database(settings.db_path)
-    registry = build_registry(library, ResultStore(db), settings.dictionaries_dir, default=settings.default_pipeline)
+    shared = PipelineContext(
+        results=ResultStore(db),
+        feedback=FeedbackStore(db),
+        knowledge=open_knowledge(settings),
+        admins=tuple(settings.admins),
+        helpdesk_contact=settings.helpdesk_contact,
+        dictionaries_dir=settings.dictionaries_dir,
+    )
+    registry = build_registry(library, shared, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens)

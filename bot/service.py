@@ -59,11 +59,18 @@ class BotService:
             place = Place(place.conversation_id, place.kind, place.channel_id, known, place.team_id)
         command = parse(text)
         files = teams.file_attachments(act)
+        if command is not None and command.kind == "pipeline_action" and not files:
+            await self.on_action(turn, {"hideki_action": command.argument})
+            return
         if command is not None and not files:
             self._submit(lambda: self._send_now(target, self.run_command(command, place, user)), cid)
             return
         if not text.strip() and not files:
             self._submit(lambda: self._send_now(target, self.usage_text(place)), cid)
+            return
+        unsupported = [name for name, _ in files if self.dispatcher.registry.for_file(name) is None]
+        if unsupported:
+            self._submit(lambda: self._send_now(target, self.unsupported_files_text(unsupported)), cid)
             return
         incoming = Incoming(text=text, user=user, place=place, correlation_id=cid)
         if not self._submit(lambda: self._answer(target, incoming, files), cid):
@@ -217,6 +224,13 @@ class BotService:
             f"生成AIモデル: {self.dispatcher.gateway.describe}",
         ]
         return "\n".join(lines)
+
+    def unsupported_files_text(self, names: list[str]) -> str:
+        kinds = "、".join(f"{p.title}（{' '.join(p.file_types)}）" for p in self.dispatcher.registry if getattr(p, "file_types", ()))
+        return (
+            f"「{'」「'.join(names)}」は、この形式には対応していません。\n\n"
+            f"1対1チャットで受け付けるファイル: {kinds or 'なし'}。文章はメッセージに貼り付けて送ってください。"
+        )
 
     def usage_text(self, place: Place) -> str:
         route = self.dispatcher.route(place)

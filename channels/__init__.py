@@ -1,7 +1,7 @@
 """Pipelines, one per file, and the registry. To add a pipeline, write its class and add it to PIPELINES."""
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
 from channels.base import Pipeline, PipelineContext, Reply, Request
 from channels.chat import ChatPipeline
@@ -10,18 +10,15 @@ from channels.qa import QAPipeline
 from channels.registry import Registry
 from channels.servicedesk import ServiceDeskPipeline
 from channels.yasashii import YasashiiPipeline
-from hideki.storage import ResultStore
 from prompts import PromptLibrary
 
 PIPELINES: list[type] = [ChatPipeline, YasashiiPipeline, QAPipeline, MinutesPipeline, ServiceDeskPipeline]
 
 
-def build_registry(library: PromptLibrary, results: ResultStore, dictionaries_dir: Path | None = None, default: str = "chat") -> Registry:
-    """Instantiate every pipeline with its checked prompt set (raises PromptError / ValueError on bad files)."""
-    pipelines = [
-        cls(PipelineContext(prompts=library.load(cls.name, cls.prompts), results=results, dictionaries_dir=dictionaries_dir))
-        for cls in PIPELINES
-    ]
+def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat") -> Registry:
+    """Instantiate every pipeline with its checked prompt set and the shared services in `shared`
+    (raises PromptError / ValueError on bad files)."""
+    pipelines = [cls(replace(shared, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
     return Registry(pipelines, default=default)
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping, Protocol
 
 from hideki.llm import LLMClient, LLMError, Usage
-from hideki.storage import ResultStore, Turn
-from prompts import PromptLibrary, PromptSet
+from hideki.storage import FeedbackStore, ResultStore, Turn
+from knowledge.store import KnowledgeBase
+from prompts import PromptSet
 
 OFFLINE_NOTE = "ℹ️ 生成AIモデルが設定されていないため、ローカル処理で作成しました。"
 FALLBACK_NOTE = "⚠️ {reason} ローカル処理で作成しました。"
@@ -103,15 +104,15 @@ class Pipeline(Protocol):
 class PipelineContext:
     """What a pipeline may use when it is built: its prompt set and shared services."""
 
-    prompts: PromptSet
-    results: ResultStore
+    prompts: PromptSet | None = None  # set per pipeline by build_registry
+    results: ResultStore | None = None
+    feedback: FeedbackStore | None = None
+    knowledge: KnowledgeBase | None = None
+    admins: tuple[str, ...] = ()
+    helpdesk_contact: str = "ICTヘルプデスク"
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
 
     def dictionaries(self, pattern: str) -> list[Path]:
         if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():
             return []
         return sorted(self.dictionaries_dir.glob(pattern))
-
-
-def load_prompts(library: PromptLibrary, pipeline: type[Pipeline]) -> PromptSet:
-    return library.load(pipeline.name, pipeline.prompts)

@@ -48,6 +48,8 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
         pipeline = self.route(incoming.place).pipeline
+        if incoming.place.kind == "personal" and incoming.attachments:
+            pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
         uses_memory = getattr(pipeline, "uses_memory", False)
         conversation = incoming.place.conversation_id
         request = Request(

@@ -49,7 +49,7 @@ async def test_channels_route_by_file_binding_id_then_name_then_default(start_bo
     by_conversation = {s.conversation_id.split(";")[0]: s.body["text"] for s in connector.messages()}
     assert "「Q&A生成」はまだ準備中です" in by_conversation["19:faq@thread.tacv2"]
     assert "「議事録作成」はまだ準備中です" in by_conversation["19:mtg@thread.tacv2"]
-    assert "「サービスデスク」はまだ準備中です" in by_conversation["19:other@thread.tacv2"]
+    assert "FAQ がまだ登録されていません" in by_conversation["19:other@thread.tacv2"]  # サービスデスク, no FAQ yet
 
 
 async def test_admin_binds_a_channel_from_teams_and_it_survives_a_restart(start_bot, connector):

@@ -79,3 +79,12 @@ def card_invoke(service_url: str, data: dict[str, Any], *, conversation: str = "
     activity = _common(service_url, {"id": conversation, "conversationType": "personal", "tenantId": "tenant-1"}, "29:staff-2", "aad-staff-2", "砧 太郎")
     activity.update(type="invoke", name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": "hideki", "data": data}})
     return activity
+
+
+def file_attachment(name: str, url: str) -> dict[str, Any]:
+    """A file sent in a 1:1 chat, as Teams offers it to bots (file download info)."""
+    return {
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": name,
+        "content": {"downloadUrl": url, "uniqueId": "file-1", "fileType": name.rsplit(".", 1)[-1]},
+    }

@@ -26,6 +26,11 @@ class ScriptedConnector:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    files: dict[str, bytes] = field(default_factory=dict)  # served at /files/{name}, like Teams' downloadUrl
+
+    def file_url(self, name: str, data: bytes) -> str:
+        self.files[name] = data
+        return f"{self.url}files/{name}"
 
     @property
     def url(self) -> str:
@@ -37,6 +42,7 @@ class ScriptedConnector:
         app.router.add_post("/v3/conversations/{cid}/activities", self._handle)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._handle)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._handle)
+        app.router.add_get("/files/{name}", self._file)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self
@@ -44,6 +50,10 @@ class ScriptedConnector:
     async def close(self) -> None:
         if self.server is not None:
             await self.server.close()
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["name"])
+        return web.Response(body=data, content_type="application/octet-stream") if data is not None else web.Response(status=404)
 
     async def _handle(self, request: web.Request) -> web.Response:
         if self.delay_s:
