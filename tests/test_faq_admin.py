@@ -1,0 +1,125 @@
+"""FAQ management: versions, atomic switch, rollback, history, and the `hideki faq` CLI."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from hideki.cli import main
+from knowledge import index as index_module
+from knowledge.embeddings import default_embedder
+from knowledge.entries import Entry
+from knowledge.store import KnowledgeBase, plan
+
+FAQ = (
+    "id,質問,回答,カテゴリ,キーワード,URL,更新日\n"
+    "ict-001,パスワードを忘れました,ポータルの「パスワード再設定」から再設定してください。,アカウント,パスワード、忘れた,,2025-04-01\n"
+    "ict-002,VPNにつながりません,テレワーク端末を再起動し、VPNクライアントで再接続してください。,リモートワーク,VPN,,2025-05-01\n"
+    ",回答だけの行,,,,,\n"
+    "ict-003,プリンターで両面印刷するには,印刷画面の「両面印刷」にチェックを入れてください。,印刷・複合機,両面,,2025-06-01\n"
+    "ict-004,VPNにつながりません,重複した質問です。,リモートワーク,,,\n"
+)
+
+
+def entry(i: str, question: str, answer: str = "回答", source: str = "a.csv") -> Entry:
+    return Entry(id=i, question=question, answer=answer, source=source)
+
+
+def test_plan_sync_merge_and_replace():
+    current = [entry("1", "一"), entry("2", "二"), entry("3", "三", source="b.csv")]
+    incoming = [entry("1", "一", "新しい回答"), entry("4", "四")]
+    _, sync = plan(current, incoming, "sync")
+    assert ([e.id for e in sync.added], [n.id for _, n in sync.updated], [e.id for e in sync.removed]) == (["4"], ["1"], ["2"])
+    _, merge = plan(current, incoming, "merge")
+    assert merge.removed == []
+    result, replace = plan(current, incoming, "replace")
+    assert sorted(e.id for e in replace.removed) == ["2", "3"] and sorted(e.id for e in result) == ["1", "4"]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return default_embedder()
+
+
+def test_a_crash_mid_import_leaves_the_old_version_answering(tmp_path, embedder, monkeypatch):
+    kb = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    kb.import_entries([entry("1", "パスワードを忘れました"), entry("2", "VPNにつながりません")], "admin")
+    assert kb.current_version() == 1
+
+    def crash(directory, *args, **kwargs):
+        Path(directory).mkdir(parents=True)
+        (Path(directory) / "half-written").write_text("…")
+        raise KeyboardInterrupt  # the process is stopped mid-build
+
+    monkeypatch.setattr(index_module.Index, "build", crash)
+    with pytest.raises(KeyboardInterrupt):
+        kb.import_entries([entry("3", "プリンターで両面印刷するには")], "admin", mode="merge")
+    monkeypatch.undo()
+    assert kb.current_version() == 1 and kb.versions() == [1]
+    assert not list((tmp_path / "kb" / "versions").glob(".building-*"))
+    assert kb.search("パスワード", 1)[0].entry.id == "1"
+    reopened = KnowledgeBase(tmp_path / "kb", lambda: embedder)  # as after a restart
+    assert reopened.current_version() == 1
+
+
+def test_rollback_serves_an_earlier_version_and_history_records_everything(tmp_path, embedder):
+    kb = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    kb.import_entries([entry("1", "パスワードを忘れました")], "admin-a", "first.csv")
+    kb.import_entries([entry("2", "VPNにつながりません")], "admin-b", "second.csv", mode="replace")
+    assert [e.id for e in kb.entries()] == ["2"]
+    assert kb.search("パスワード", 1)[0].entry.id == "2"
+    change = kb.rollback(1, "admin-c")
+    assert (len(change.added), len(change.removed)) == (1, 1)
+    assert [e.id for e in kb.entries()] == ["1"] and kb.search("パスワードを忘れた", 1)[0].entry.id == "1"
+    assert [(h["action"], h["who"], h["version"]) for h in kb.history()] == [
+        ("import", "admin-a", 1), ("import", "admin-b", 2), ("rollback", "admin-c", 1)]
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # no .env from the project
+    faq = tmp_path / "faq.csv"
+    faq.write_text(FAQ, encoding="utf-8-sig")
+    return faq
+
+
+def test_cli_import_reports_bad_rows_and_still_imports_the_good_ones(cli_env, capsys):
+    assert main(["faq", "import", str(cli_env), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "行 4" in out and "行 6" in out and "追加 3件" in out and "--dry-run" in out
+    assert main(["faq", "import", str(cli_env), "--who", "admin"]) == 0
+    assert "FAQ を更新しました（版 1）: 追加 3件" in capsys.readouterr().out
+    assert main(["faq", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "ict-001\tアカウント\tパスワードを忘れました", "ict-002\tリモートワーク\tVPNにつながりません",
+        "ict-003\t印刷・複合機\tプリンターで両面印刷するには"]
+    assert main(["faq", "show", "ict-003"]) == 0
+    assert "回答: 印刷画面の「両面印刷」にチェックを入れてください。" in capsys.readouterr().out
+    assert main(["faq", "show", "nope"]) == 1
+
+
+def test_cli_search_remove_export_history_rollback_gaps(cli_env, capsys, tmp_path):
+    main(["faq", "import", str(cli_env), "--who", "admin"])
+    capsys.readouterr()
+    assert main(["faq", "search", "VPN 接続できない"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split()[3] == "ict-002"
+    assert main(["faq", "remove", "ict-001", "--who", "admin"]) == 0
+    assert "削除 1件" in capsys.readouterr().out
+    exported = tmp_path / "export.csv"
+    assert main(["faq", "export", "-o", str(exported)]) == 0
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    assert [r["id"] for r in rows] == ["ict-002", "ict-003"] and rows[0]["回答"].startswith("テレワーク端末")
+    capsys.readouterr()
+    assert main(["faq", "import", str(exported), "--mode", "replace", "--who", "admin"]) == 0  # round trip
+    assert "追加 0件・更新 2件・削除 0件" in capsys.readouterr().out  # same entries, now from export.csv
+    assert main(["faq", "history"]) == 0
+    history = capsys.readouterr().out.splitlines()
+    assert "import" in history[0] and "remove" in history[1]
+    assert main(["faq", "rollback", "1", "--who", "admin"]) == 0
+    assert "版 1 に戻しました" in capsys.readouterr().out
+    assert main(["faq", "rollback", "99"]) == 1
+    assert main(["faq", "gaps"]) == 0
+    assert "ありません" in capsys.readouterr().out
