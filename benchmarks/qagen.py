@@ -119,9 +119,16 @@ def main(argv: list[str] | None = None) -> int:
                 done = True
                 break
             context = paragraph["context"]
+            # JSQuAD contexts start with "title [SEP] "; the engine sees the paragraph text only and the
+            # offsets are shifted back so they index the context as the gold answers do.
+            shift = context.find("[SEP]")
+            shift = shift + len("[SEP]") + 1 if shift >= 0 else 0
             t0 = time.perf_counter()
-            pairs = generate_pairs(context, args.n)
+            pairs = generate_pairs(context[shift:], args.n)
             engine_seconds += time.perf_counter() - t0
+            for p in pairs:
+                p.start += shift
+                p.end += shift
             paragraphs += 1
             generated += len(pairs)
             empty += not pairs

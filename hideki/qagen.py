@@ -266,6 +266,21 @@ def _ba_form(dictionary_form: str, conjugation: str) -> str | None:
     return None
 
 
+def _nai_form(dictionary_form: str, conjugation: str) -> str | None:
+    """できる -> できない, 使う -> 使わない, する -> しない."""
+    if conjugation.startswith("五段"):
+        last = dictionary_form[-1]
+        row = {"う": "わ", "く": "か", "ぐ": "が", "す": "さ", "つ": "た", "ぬ": "な", "ぶ": "ば", "む": "ま", "る": "ら"}
+        return dictionary_form[:-1] + row[last] + "ない" if last in row else None
+    if conjugation.startswith(("上一段", "下一段")):
+        return dictionary_form[:-1] + "ない"
+    if conjugation.startswith("サ行変格") and dictionary_form.endswith("する"):
+        return dictionary_form[:-2] + "しない"
+    if conjugation.startswith("カ行変格"):
+        return dictionary_form[:-2] + ("来ない" if dictionary_form.endswith("来る") else "こない")
+    return None
+
+
 def _ending(s: _Sentence) -> tuple[int, str, str] | None:
     """How the sentence's predicate becomes a polite question: (cut, replacement, style).
 
@@ -356,6 +371,9 @@ def _plain_predicate(clause: str) -> str | None:
     if len(toks) < 2:
         return None
     text = "".join(t[0] for t in toks)
+    if text.endswith("ません") and toks[-1][0] == "ん" and toks[-2][0] == "ませ" and len(toks) >= 3 and toks[-3][1][0] == "動詞":
+        nai = _nai_form(toks[-3][2], toks[-3][1][4])
+        return "".join(t[0] for t in toks[:-3]) + nai if nai else None
     if text.endswith(("ません", "ました", "でした")):
         return None
     if toks[-1][0] == "ます" and toks[-2][1][0] == "動詞":
@@ -386,7 +404,8 @@ class _Candidate:
 def _noun_run_bounds(toks: list, i: int) -> tuple[int, int]:
     """Token range [a, b) of the noun run ending at token i (inclusive)."""
     a = i
-    while a - 1 >= 0 and (toks[a - 1][1][0] in ("名詞", "接頭辞", "接尾辞") or toks[a - 1][0] in ("・", "ー")) and toks[a - 1][0] not in ("、", "。"):
+    while a - 1 >= 0 and (toks[a - 1][1][0] in ("名詞", "接頭辞") or toks[a - 1][1][:2] == ("接尾辞", "名詞的")
+                          or toks[a - 1][0] in ("・", "ー")) and toks[a - 1][0] not in ("、", "。"):
         a -= 1
     return a, i + 1
 
@@ -442,17 +461,58 @@ def _question_from(s: _Sentence, span: tuple[int, int], wh: str, ending: tuple, 
         return None
     tail = s.text[b:cut]
     if drop_particle:
-        if wh == "いつ" and tail.startswith("に") and not tail.startswith(("には", "にて", "にか")):
+        if wh == "いつ" and tail.startswith(("には、", "には")):
+            tail = tail[3:] if tail.startswith("には、") else tail[2:]
+        elif wh == "いつ" and tail.startswith("に") and not tail.startswith(("にて", "にか")):
             tail = tail[1:]
         elif tail.startswith(("は、", "は")) and not tail.startswith("は、"):
             tail = tail[1:]
         elif tail.startswith("は、"):
             tail = tail[2:]
-    if tail.startswith(("は", "も")) and wh not in ("いつ", "何時"):
+    if tail.startswith(("は", "も", "では", "には", "へは", "からは", "とは", "でも", "にも")) and wh not in ("いつ", "何時"):
         return None
+    if _open_brackets(head) or _open_brackets(s.text[s.body:cut][len(head) + (b - a):], closing=True):
+        return None  # the target is inside （…） or 「…」: an aside makes a poor question
+    if len(head) + len(tail) > 40:
+        head = _trim_clauses(s, a, head)
     question = head + wh + tail + replacement
     question = re.sub(r"[\s\u3000]+", "", question) if not re.search(r"[A-Za-z0-9][\s][A-Za-z0-9]", question) else question.strip()
     return question
+
+
+def _open_brackets(text: str, closing: bool = False) -> bool:
+    opens, closes = "（(「『【", "）)」』】"
+    depth = 0
+    for ch in text:
+        if ch in opens:
+            depth += 1
+        elif ch in closes:
+            depth -= 1
+            if closing and depth < 0:
+                return True
+    return depth > 0 and not closing
+
+
+def _trim_clauses(s: _Sentence, a: int, head: str) -> str:
+    """Drop leading clauses of a long question (cut after the last 「…て、」「…が、」「…し、」 before the
+    target), keeping the sentence topic 「Xは」 when the remaining clause has none."""
+    toks = s.tokens
+    boundary = None
+    for j, t in enumerate(toks):
+        if t[4] > a:
+            break
+        if t[0] == "、" and j > 0 and t[3] >= s.body:
+            prev = toks[j - 1]
+            if prev[1][0] in ("動詞", "助動詞", "形容詞") and "連用形" in prev[1][5] or prev[1][0] == "助詞" and prev[1][1] == "接続助詞":
+                boundary = t[4]
+    if boundary is None or boundary <= s.body:
+        return head
+    rest = s.text[boundary:a]
+    wa = next((t for t in toks if t[0] == "は" and t[1][1] == "係助詞" and s.body < t[3] < boundary), None)
+    topic = s.text[s.body:wa[4]] if wa else ""
+    if topic and len(topic) <= 16 and "、" not in topic and "は" not in rest:
+        return topic + rest
+    return rest
 
 
 def _when_targets(s: _Sentence, shadow: str):
@@ -473,7 +533,7 @@ def _when_targets(s: _Sentence, shadow: str):
             q_span = (core_a, m.end("suffix") if suffix == "まで" else core_b)
         else:
             ans = (core_a, core_b)
-            wh = ("何時" if time_only else "いつ") + suffix
+            wh = ("何時" if time_only else "何年度" if re.fullmatch(_YEAR, core) and core.endswith("年度") else "いつ") + suffix
             q_span = (core_a, m.end())
         yield ans, q_span, wh
 
@@ -656,11 +716,16 @@ def _sentence_candidates(s: _Sentence, title: str, full: str) -> list[_Candidate
         counter = m.group("counter")
         if counter in ("市", "区", "町", "村", "県", "代", "期", "号", "条", "位", "話", "巻") and not re.match(r"\d", m.group("num")):
             continue
-        if re.fullmatch(r"[一]", m.group("num")) and counter in ("つ", "部", "本", "人", "回", "種", "点", "時", "番"):
-            continue  # 一つ/一部/一人/一回 are mostly not counts
+        if m.group("num") in ("一", "1") or re.match(r"\s*(?:につき|あたり|当たり|ごと|毎)", shadow[m.end():]):
+            continue  # 一つ/1人につき/1通あたり are units, not counts worth asking
         taken.append(m.span())
         wh = _COUNT_QUESTION.get(counter, "何" + counter)
         add(_question_from(s, m.span(), wh, ending), m.start(), m.end(), "いくつ", -0.1)
+
+    def needs_what(k: int) -> bool:
+        rest = text[toks[k][4]:]
+        return not (toks[k][0] == "が" and re.match(r"必要", rest) or toks[k][0] == "を" and re.match(
+            r"(?:お持ち|持参|ご持参|持って|持ち|ご用意|用意|添付|ご提出|提出)", rest))
 
     # places, persons and things to bring (token based)
     for k, (surf, pos, lemma, tb, te) in enumerate(toks):
@@ -696,7 +761,7 @@ def _sentence_candidates(s: _Sentence, title: str, full: str) -> list[_Candidate
                 continue
             taken.append(span)
             add(_question_from(s, span, "だれ", ending), span[0], span[1], "だれ")
-        elif surf in ("を", "が") and pos[0] == "助詞" and k + 1 < len(toks):
+        elif surf in ("を", "が") and pos[0] == "助詞" and k + 1 < len(toks) and not needs_what(k):
             rest = text[te:]
             needed = surf == "が" and re.match(r"必要(?:です|となります|になります|となる|になる|だ|である)", rest)
             carry = surf == "を" and re.match(r"(?:お持ち|持参|ご持参|持って|持ち|ご用意|用意|添付|ご提出|提出|お持ちいただ)", rest) \
@@ -714,7 +779,50 @@ def _sentence_candidates(s: _Sentence, title: str, full: str) -> list[_Candidate
             if question and not re.search(r"[\u3400-\u9fffァ-ヺ]", question.replace("何", "", 1)[:-3]) and title:
                 question = f"{title}には{question}"
             add(question, span[0], span[1], "何が必要", 0.0)
+
+    # general noun phrases: proper nouns (だれ/どこ/何) and objects/subjects (何), lowest rank
+    wa_at = next((t[4] for t in toks if t[0] == "は" and t[1][1] == "係助詞" and t[3] >= s.body), None)
+    for k, (surf, pos, lemma, tb, te) in enumerate(toks):
+        if tb < s.body or k == 0 or pos[0] != "助詞" or surf not in ("が", "を", "に", "と", "で", "から", "へ", "の", "より"):
+            continue
+        if surf in ("で", "に", "と") and pos[1] != "格助詞" or surf == "が" and pos[1] != "格助詞":
+            continue
+        a, b = _noun_run_bounds(toks, k - 1)
+        if toks[k - 1][1][0] not in ("名詞", "接尾辞") or toks[a][3] < s.body:
+            continue
+        if wa_at is not None and toks[a][3] < wa_at:
+            continue  # inside the topic (「何をお持ちの方は…」)
+        run = toks[a:k]
+        span = (run[0][3], run[-1][4])
+        if surf in ("を", "が") and not any(t[1][1] == "固有名詞" for t in run):
+            wider = _np_before(s, k)
+            if wider and wider[0] >= s.body and (wa_at is None or wider[0] >= wa_at):
+                span = wider
+        np_text = text[span[0]:span[1]]
+        if not free(*span) or len(np_text) < 2 or re.search(r"\d", np_text) or _DEMONSTRATIVE.match(np_text):
+            continue
+        if any(t[1][1] in ("数詞", "代名詞") or t[1][2] == "副詞可能" for t in run) or np_text in _FORMAL_NOUNS:
+            continue
+        proper = [t for t in run if t[1][1] == "固有名詞"]
+        if proper:
+            if any(t[1][2] == "人名" for t in proper):
+                wh, kind = "だれ", "だれ"
+            elif run[-1][1][2] == "地名" or proper[-1][1][2] == "地名" and np_text.endswith(_PLACE_SUFFIXES):
+                wh, kind = "どこ", "どこ"
+            else:
+                wh, kind = "何", "何"
+            bonus = 0.0
+        elif surf in ("を", "が") and len(np_text) >= 2:
+            wh, kind, bonus = "何", "何", -0.3
+        else:
+            continue
+        taken.append(span)
+        add(_question_from(s, span, wh, ending), span[0], span[1], kind, bonus)
     return out
+
+
+_FORMAL_NOUNS = frozenset({"こと", "もの", "ため", "よう", "方", "とき", "ところ", "場合", "手続き", "書類", "必要", "ほか", "他",
+                           "一部", "全て", "すべて", "一方", "以上", "以下", "上記", "下記", "次", "際", "中", "間", "前", "後"})
 
 
 def _list_after(s: _Sentence, full: str) -> tuple[int, int] | None:
