@@ -94,7 +94,7 @@ _CONNECTOR = re.compile(r"^(?:なお|また|ただし|さらに|その他|その
 _GREETING = re.compile(
     r"お世話になって|よろしくお願い|ありがとうございま|ご協力をお願い|ご理解|ご了承|おはようございます|こんにちは|こんばんは"
     r"|お疲れ様|拝啓|敬具|以上です|以上。?$|^(?:[^、。]{0,30}について)?(?:お知らせ|ご案内)(?:します|いたします)。?$")
-_DEMONSTRATIVE = re.compile(r"^(?:これ|それ|あれ|この|その|あの|こちら|そちら|こう|そう|同|上記|下記|以下|次)(?!他|ほか)")
+_DEMONSTRATIVE = re.compile(r"^(?:これ|それ|あれ|この|その|あの|こちら|そちら|こう|そう|同(?!じ)|上記|下記|以下|次)(?!他|ほか)")
 
 
 @dataclass
@@ -182,7 +182,7 @@ _WHEN_ATOM = r"(?:" + _DATE_ATOM + r"|" + _CLOCK + r")"
 _WHEN_SEQ = _WHEN_ATOM + r"(?:\s*(?:の|、|,|・|と|及び|および|や)?\s*" + _WHEN_ATOM + r")*"
 _WHEN = re.compile(
     r"(?P<core>" + _WHEN_SEQ + r"(?:\s*(?P<range>から|より|~|-|－|―)\s*" + _WHEN_SEQ + r")?)"
-    r"(?P<suffix>\s*まで|\s*から|以降|以前|ごろ|頃)?")
+    r"(?P<suffix>\s*まで|\s*から|\s*にかけて|以降|以前|ごろ|頃)?")
 _CLOCK_ONLY = re.compile(r"^(?:" + _CLOCK + r"|\s|から|より|~|-|－|―|まで)+$")
 _AMOUNT = re.compile(r"(?:[¥￥]\s?" + _NUM + r"|(?:" + _NUM + r"|" + _KNUM + r")(?:\s*[万千]\s*(?:" + _NUM + r"|[一二三四五六七八九]?千)?)?\s*円)")
 _FREE = re.compile(r"無料|無償")
@@ -475,6 +475,8 @@ def _question_from(s: _Sentence, span: tuple[int, int], wh: str, ending: tuple, 
         return None  # the target is inside （…） or 「…」: an aside makes a poor question
     if len(head) + len(tail) > 40:
         head = _trim_clauses(s, a, head)
+    if len(head) + len(tail) > 50:
+        tail, replacement = _trim_tail(s, b, tail, replacement)
     question = head + wh + tail + replacement
     question = re.sub(r"[\s\u3000]+", "", question) if not re.search(r"[A-Za-z0-9][\s][A-Za-z0-9]", question) else question.strip()
     return question
@@ -515,6 +517,26 @@ def _trim_clauses(s: _Sentence, a: int, head: str) -> str:
     return rest
 
 
+def _trim_tail(s: _Sentence, b: int, tail: str, replacement: str) -> tuple[str, str]:
+    """End a long question at the first clause boundary after the target: 「…気象現象で、…」 ->
+    「…気象現象ですか？」, 「…をもたらし、…」 -> 「…をもたらしますか？」 (past when the sentence is)."""
+    past = "まし" in replacement or "でし" in replacement
+    for j, t in enumerate(s.tokens):
+        if t[3] < b or t[0] != "、" or j == 0:
+            continue
+        prev = s.tokens[j - 1]
+        if prev[3] < b:
+            continue
+        kept = tail[:prev[3] - b]
+        if prev[1][0] == "助動詞" and prev[2] == "だ" and "連用形" in prev[1][5]:
+            return kept, "でしたか？" if past else "ですか？"
+        if prev[1][0] == "動詞" and prev[1][5] == "連用形-一般":
+            return kept + prev[0], "ましたか？" if past else "ますか？"
+        if prev[1][0] == "助詞" and prev[1][1] == "接続助詞":
+            return tail, replacement  # 〜が、〜て、: the main clause is still to come
+    return tail, replacement
+
+
 def _when_targets(s: _Sentence, shadow: str):
     for m in _WHEN.finditer(shadow):
         core_a, core_b = m.span("core")
@@ -531,6 +553,8 @@ def _when_targets(s: _Sentence, shadow: str):
                 ans = (core_a, core_b)
             wh = "何時から何時まで" if time_only and suffix == "まで" else ("いつ" if suffix != "から" else "いつから")
             q_span = (core_a, m.end("suffix") if suffix == "まで" else core_b)
+        elif suffix == "にかけて":
+            ans, wh, q_span = (core_a, core_b), "いつ", (core_a, m.end("suffix"))
         else:
             ans = (core_a, core_b)
             wh = ("何時" if time_only else "何年度" if re.fullmatch(_YEAR, core) and core.endswith("年度") else "いつ") + suffix
