@@ -154,6 +154,8 @@ def _date_from_name(name: str) -> str:
 def _title_from_name(name: str) -> str:
     stem = PurePath(name).stem if name else ""
     stem = _FILE_DATE_RE.sub("", stem).strip(" _-.　")
+    if not re.search(r"[^\x00-\x7f]", stem):   # 01_meeting_x: an ASCII file name is no meeting title
+        return ""
     if not stem or re.fullmatch(r"(?i)(transcript|meeting|minutes|recording|文字起こし|トランスクリプト|untitled)"
                                 r"[\s_\-\d]*", stem):
         return ""
@@ -236,6 +238,8 @@ def _is_speaker_name(name: str) -> bool:
     if re.search(r"https?$|^https?|[。．!！?？]", name):
         return False
     if re.search(r"(です|ます|でした|ました|ください|ません)$", name):   # 「〜です：」 is prose
+        return False
+    if re.search(r"[0-9０-９]{4}\s*年|[0-9０-９]{1,2}\s*月\s*[0-9０-９]{1,2}\s*日|^(?:令和|平成|昭和)", name):   # a date line
         return False
     return True
 
