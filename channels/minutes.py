@@ -1,10 +1,237 @@
-"""議事録作成: placeholder until its issue lands (says it is not ready; no fake output)."""
+"""議事録作成: minutes from a meeting transcript (pasted text; .vtt, .docx or .txt in a 1:1 chat).
+
+Both paths fill the editable template prompts/minutes/minutes.md. Offline, the extractive engine in
+hideki.minutes finds speakers, key utterances, decisions and ToDos by cue expressions, with deadlines turned
+into dates. With a model, the transcript is split by tokens and processed map-reduce (progress shown as
+「作成中… 3/8」); every decision, ToDo and pending item must point at a speaker and time of the transcript,
+and names, dates and numbers in the minutes are checked locally against the transcript.
+"""
 from __future__ import annotations
 
-from channels.placeholder import NotReadyPipeline
+import asyncio
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from channels.base import PipelineContext, Reply, Request, offline_note
+from hideki.llm import LLMClient, LLMError, Usage
+from hideki.minutes import Item, Minutes, Todo, extract_minutes, minutes_facts_check
+from hideki.transcripts import Transcript, TranscriptError, parse_transcript
+
+MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
+CHUNK_TOKENS = 6_000
+FILE_TYPES = (".vtt", ".docx", ".txt")
+USAGE = (
+    "このチャネルでは、会議の文字起こしから議事録（要旨、決定事項、ToDo など）を作ります。\n\n"
+    "チャネルでは、@Hideki に続けて文字起こしを貼り付けてください（各行「話者: 発言」の形）。"
+    "Teams 会議の文字起こしファイル（.vtt、.docx）や .txt は、Hideki との 1対1チャットに送ってください。"
+)
+TOO_LONG = "文字起こしが長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
+_JSON = re.compile(r"\{.*\}", re.S)
 
 
-class MinutesPipeline(NotReadyPipeline):
+_WEEKDAYS = "月火水木金土日"
+
+
+def _trace(start: str, speaker: str, line: int = 0) -> str:
+    return " ".join(part for part in (start, speaker, f"{line}行目" if line and not start else "") if part) or "発言不明"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "｜").replace("\n", " ")
+
+
+def _due(todo: Todo) -> str:
+    try:
+        day = dt.date.fromisoformat(todo.due) if todo.due else None
+    except ValueError:
+        day = None
+    if day is None:
+        return todo.due_text or "未定"
+    label = f"{day.month}/{day.day}（{_WEEKDAYS[day.weekday()]}）"
+    return f"{label} ※{todo.due_text}" if todo.due_text and not re.search(r"\d+月\d+日", todo.due_text) else label
+
+
+def _bullets(lines: list[str], empty: str = "なし") -> str:
+    return "\n".join(f"- {line}" for line in lines) if lines else f"- {empty}"
+
+
+def sections(m: Minutes) -> dict[str, str]:
+    """The template's placeholders for one set of minutes (prompts/minutes/minutes.md)."""
+    try:
+        day = dt.date.fromisoformat(m.date) if m.date else None
+    except ValueError:
+        day = None
+    todos = "- なし"
+    if m.todos:
+        rows = ["| 担当 | 内容 | 期限 | 発言 |", "|---|---|---|---|"]
+        rows += [f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(_due(t))} | {_cell(_trace(t.start, t.speaker, t.line))} |" for t in m.todos]
+        todos = "\n".join(rows)
+    return {
+        "title": m.title or "（未記載）",
+        "date": f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）" if day else (m.date or "（未記載）"),
+        "attendees": "、".join(m.attendees) or "（不明）",
+        "agenda": _bullets(m.agenda, "（未記載）"),
+        "summary": _bullets(m.summary),
+        "decisions": _bullets([f"{d.text}（{_trace(d.start, d.speaker, d.line)}）" for d in m.decisions]),
+        "todos": todos,
+        "next_meeting": _bullets([m.next_meeting] if m.next_meeting else [], "未定"),
+        "pending": _bullets([f"{p.text}（{_trace(p.start, p.speaker, p.line)}）" for p in m.pending]),
+    }
+
+
+def parse_json(text: str) -> dict[str, Any]:
+    """The JSON object in a model's answer (tolerating code fences and chatter around it)."""
+    match = _JSON.search(text)
+    if not match:
+        raise ValueError("no JSON object")
+    data = json.loads(match.group(0))
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+def transcript_lines(transcript: Transcript) -> str:
+    return "\n".join(f"[{u.start or f'{u.line}行'}] {u.speaker}: {u.text}" for u in transcript.utterances)
+
+
+def _items(raw: Any) -> list[dict[str, str]]:
+    return [{k: str(v or "") for k, v in item.items()} for item in raw or [] if isinstance(item, dict)]
+
+
+def minutes_from_json(data: dict[str, Any], transcript: Transcript, date: str) -> Minutes:
+    decisions = [Item(d.get("text", ""), d.get("speaker", ""), d.get("start", "")) for d in _items(data.get("decisions"))]
+    pending = [Item(d.get("text", ""), d.get("speaker", ""), d.get("start", "")) for d in _items(data.get("pending"))]
+    todos = [
+        Todo(t.get("task", ""), t.get("owner", ""), t.get("due_date", ""), t.get("due", ""), t.get("speaker", ""), t.get("start", ""))
+        for t in _items(data.get("todos"))
+    ]
+    return Minutes(
+        title=transcript.title, date=date, attendees=transcript.speakers,
+        agenda=[str(a) for a in data.get("agenda") or []] or transcript.agenda,
+        summary=[str(s) for s in data.get("summary") or []],
+        decisions=[d for d in decisions if d.text], todos=[t for t in todos if t.task],
+        next_meeting=str(data.get("next_meeting") or ""), pending=[p for p in pending if p.text],
+    )
+
+
+def untraceable(minutes: Minutes, transcript: Transcript) -> list[str]:
+    """Decisions, ToDos and pending items whose speaker and time (or line) are not in the transcript."""
+    known = {(u.speaker, u.start or f"{u.line}行") for u in transcript.utterances}
+    known |= {(u.speaker, f"{u.line}行") for u in transcript.utterances}
+    items: list[tuple[str, str, str]] = [(i.text, i.speaker, i.start) for i in minutes.decisions + minutes.pending]
+    items += [(t.task, t.speaker, t.start) for t in minutes.todos]
+    return [text for text, speaker, start in items if (speaker, _normal_time(start)) not in known and (speaker, start) not in known]
+
+
+def _normal_time(start: str) -> str:
+    """Models drop the milliseconds or leading zeros: 0:01:02 and 00:01:02.000 mean 00:01:02."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?", start.strip())
+    return f"{int(match.group(1)):02d}:{match.group(2)}:{match.group(3)}" if match else start.strip()
+
+
+class MinutesPipeline:
     name = "minutes"
     title = "議事録作成"
-    description = "会議の文字起こし（貼り付け、.vtt、.docx）から議事録を作ります。"
+    description = "会議の文字起こし（貼り付け、.vtt、.docx、.txt）から議事録を作ります。"
+    prompts = {
+        "minutes": ("title", "date", "attendees", "agenda", "summary", "decisions", "todos", "next_meeting", "pending"),
+        "system": (),
+        "map": ("part", "parts", "date", "attendees", "chunk"),
+        "reduce": ("parts", "date", "attendees", "notes"),
+    }
+    uses_memory = False
+    file_types = FILE_TYPES
+
+    def __init__(self, context: PipelineContext, today=dt.date.today) -> None:
+        self._prompts = context.prompts
+        self._today = today
+
+    async def run(self, request: Request) -> Reply:
+        if request.attachments:
+            attachment = request.attachments[0]
+            source: bytes | str = attachment.data
+            name = attachment.name
+        else:
+            source, name = request.text.strip(), ""
+            if not source:
+                return Reply(USAGE, remember=False)
+        if len(source) > MAX_CHARS * 4 or (isinstance(source, str) and len(source) > MAX_CHARS):
+            return Reply(TOO_LONG.format(n=len(source), limit=MAX_CHARS), remember=False)
+        try:
+            transcript = await asyncio.to_thread(parse_transcript, source, name)
+        except TranscriptError as error:
+            return Reply(f"{error}\n\n{USAGE}", remember=False)
+        if sum(len(u.text) for u in transcript.utterances) > MAX_CHARS:
+            return Reply(TOO_LONG.format(n=sum(len(u.text) for u in transcript.utterances), limit=MAX_CHARS), remember=False)
+        warnings: list[str] = []
+        date = transcript.date
+        if not date:
+            date = self._today().isoformat()
+            warnings.append(f"ℹ️ 会議の日付が文字起こしにないため、期限は今日（{date}）を基準に計算しました。")
+        if request.llm is not None:
+            try:
+                minutes, usage = await self._with_model(request, transcript, date)
+            except LLMError as error:
+                warnings.append(offline_note(error))
+            except ValueError:  # the model's output was not the JSON asked for
+                warnings.append("⚠️ 生成AIの出力を読み取れなかったため、ローカル処理で作成しました。")
+            else:
+                text = self.render(minutes)
+                if lost := untraceable(minutes, transcript):
+                    warnings.append(f"⚠️ 発言の話者・時刻を確認できない項目があります: {'、'.join(lost[:5])}。文字起こしと見比べてください。")
+                if unknown := minutes_facts_check(text, transcript):
+                    warnings.append(f"⚠️ 文字起こしにない名前・日付・数字: {'、'.join(unknown[:10])}。確認してください。")
+                return Reply(text, usage=usage, warnings=warnings, remember=False)
+        else:
+            warnings.append(offline_note())
+        minutes = await asyncio.to_thread(extract_minutes, transcript, dt.date.fromisoformat(date))
+        return Reply(self.render(minutes), warnings=warnings, offline=True, remember=False)
+
+    def render(self, minutes: Minutes) -> str:
+        return self._prompts.render("minutes", **sections(minutes))
+
+    async def _with_model(self, request: Request, transcript: Transcript, date: str) -> tuple[Minutes, Usage]:
+        llm: LLMClient = request.llm  # type: ignore[assignment]
+        attendees = "、".join(transcript.speakers)
+        system = {"role": "system", "content": self._prompts.render("system")}
+        overhead = llm.counter.count(self._prompts.render("map", part=1, parts=1, date=date, attendees=attendees, chunk="")) + 200
+        chunks = llm.counter.split(transcript_lines(transcript), max(500, min(CHUNK_TOKENS, llm.input_budget - overhead)))
+        usage = Usage()
+        notes: list[dict[str, Any]] = []
+        for number, chunk in enumerate(chunks, 1):
+            if len(chunks) > 1:
+                await request.progress(f"{number}/{len(chunks) + 1}")
+            prompt = self._prompts.render("map", part=number, parts=len(chunks), date=date, attendees=attendees, chunk=chunk)
+            completion = await llm.complete([system, {"role": "user", "content": prompt}])
+            usage += completion.usage
+            notes.append(parse_json(completion.text))
+        while len(notes) > 1:  # reduce, in groups that fit the input budget, until one set of notes is left
+            await request.progress(f"{len(chunks) + 1}/{len(chunks) + 1}")
+            reduced: list[dict[str, Any]] = []
+            for group in self._groups(llm, notes, llm.input_budget - overhead):
+                merged = json.dumps(group, ensure_ascii=False)
+                prompt = self._prompts.render("reduce", parts=len(group), date=date, attendees=attendees, notes=merged)
+                completion = await llm.complete([system, {"role": "user", "content": prompt}])
+                usage += completion.usage
+                reduced.append(parse_json(completion.text))
+            if len(reduced) >= len(notes):
+                raise ValueError("notes do not shrink")
+            notes = reduced
+        return minutes_from_json(notes[0], transcript, date), usage
+
+    @staticmethod
+    def _groups(llm: LLMClient, notes: list[dict[str, Any]], budget: int) -> list[list[dict[str, Any]]]:
+        groups: list[list[dict[str, Any]]] = [[]]
+        used = 0
+        for note in notes:
+            cost = llm.counter.count(json.dumps(note, ensure_ascii=False))
+            if groups[-1] and used + cost > budget:
+                groups.append([])
+                used = 0
+            groups[-1].append(note)
+            used += cost
+        if len(groups) == len(notes) and len(notes) > 1:  # every note alone fills the budget: pair them anyway
+            groups = [notes[i : i + 2] for i in range(0, len(notes), 2)]
+        return groups
