@@ -47,8 +47,8 @@ async def test_channels_route_by_file_binding_id_then_name_then_default(start_bo
     await bot.post(A.channel_message(connector.url, "本文です", channel_id="19:other@thread.tacv2"))
     await bot.drain()
     by_conversation = {s.conversation_id.split(";")[0]: s.body["text"] for s in connector.messages()}
-    assert "「Q&A生成」はまだ準備中です" in by_conversation["19:faq@thread.tacv2"]
-    assert "「議事録作成」はまだ準備中です" in by_conversation["19:mtg@thread.tacv2"]
+    assert "文章が短すぎて" in by_conversation["19:faq@thread.tacv2"]  # Q&A生成
+    assert "話者" in by_conversation["19:mtg@thread.tacv2"]  # 議事録作成 explains the transcript format
     assert "FAQ がまだ登録されていません" in by_conversation["19:other@thread.tacv2"]  # サービスデスク, no FAQ yet
 
 
