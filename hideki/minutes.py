@@ -778,7 +778,8 @@ def _item(u: Unit, text: str | None = None) -> Item:
     return Item(text if text is not None else _trim_task(u.text), u.speaker, u.start, u.line)
 
 
-_CHAIR_NOT_DECISION = re.compile(r"(?:始め|はじめ|終わり|終え|移り|休憩し|集まり|締め|戻り|再開し|聞き|伺い)ましょう$")
+_CHAIR_NOT_DECISION = re.compile(r"(?:始め|はじめ|終わり|終え|移り|休憩し|集まり|締め|戻り|再開し|聞き|伺い|判断し|検討し|考え|"
+                                 r"相談し|確認し|待ち)ましょう$")
 _REFERRING_RE = re.compile(r"^(?:では|じゃあ|それでは|はい)?[、,]?(?:これ|それ|この|その|以上|そのよう|あの)")
 _NEXT_MEETING_RE = re.compile(r"^(?:次回|次の(?:会議|打ち合わせ|打合せ|定例))(?:の[^、。]{0,6})?は")
 
@@ -960,8 +961,16 @@ def _todos(units: Sequence[Unit], utterances: Sequence[Utterance], keys: dict[st
                 if _REQUEST_RE.search(nb.clean) or _is_commitment(nb.clean, False):
                     break
                 deadline = find_deadline(nb.clean, base, next_date)
-                if deadline is not None:
+                if deadline is not None:   # 「…をお願いします。説明会の日、7月14日までに。」
+                    task = task + "。" + _trim_task(nb.text)
                     break
+        if is_commit:
+            for nb in _sentence_neighbours(units, i):
+                t = nb.clean.rstrip("。！!")
+                if _ACTION_END_RE.search(t) and not _STATIVE_END_RE.search(t) and not _QUESTION_RE.search(nb.clean) \
+                        and not _REQUEST_RE.search(t) and not _is_commitment(nb.clean, False):
+                    task = task + "。" + _trim_task(nb.text)   # 「設計は私が担当します。すぐ着手します。」
+                break
         if len(task) < 4:
             continue
         todo = Todo(task, owner, deadline.date.isoformat() if deadline and deadline.date else "",

@@ -89,12 +89,32 @@ def decode(data: bytes) -> str:
             return data.decode("utf-16-le" if odd >= even else "utf-16-be")
         except UnicodeDecodeError:
             pass
-    for encoding in ("utf-8", "cp932", "euc-jp"):
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if len(data) % 2 == 0:   # UTF-16 without BOM and with little ASCII: the decoding must look like Japanese
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if "\n" in text and _plausible(text):
+                return text
+    for encoding in ("cp932", "euc-jp"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise TranscriptError("文字コードを判別できません。UTF-8 または Shift_JIS（cp932）で保存し直してください。")
+
+
+def _plausible(text: str) -> bool:
+    """Mostly ASCII, kana, CJK ideographs and Japanese punctuation."""
+    sample = text[:2000]
+    good = sum(1 for ch in sample if ch < "\u0080" or "\u3000" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff"
+               or "\uff00" <= ch <= "\uffef")
+    return good >= 0.95 * len(sample)
 
 
 # ----------------------------------------------------------------------------------------- headers
@@ -207,7 +227,7 @@ def _split_names(value: str) -> list[str]:
 # ----------------------------------------------------------------------------------------- text lines
 
 _TIME_PREFIX = r"(?:[\[（(]?(?P<time>\d{1,2}:\d{2}(?::\d{2})?)(?:\.\d+)?[\]）)]?[\s　]*)?"
-_NAME = r"[^\s:：「」『』。、,，!?！？]{1,%d}(?:[ 　][^\s:：「」『』。、,，!?！？]{1,12})?" % MAX_SPEAKER_CHARS
+_NAME = r"[^\s:：「」『』。、,，!?！？]{1,%d}(?:[ 　][^\s:：「」『』。、,，!?！？()（）\[\]]{1,12})?" % MAX_SPEAKER_CHARS
 _COLON_RE = re.compile(r"^[\s　]*" + _TIME_PREFIX + r"(?P<name>" + _NAME + r")[\s　]*"
                        r"(?:[\[（(](?P<time2>\d{1,2}:\d{2}(?::\d{2})?)[\]）)][\s　]*)?[:：][\s　]*(?P<text>.*)$")
 _BRACKET_RE = re.compile(r"^[\s　]*" + _TIME_PREFIX + r"【(?P<name>[^】]{1,%d})】[\s　]*(?P<text>.*)$" % MAX_SPEAKER_CHARS)
