@@ -372,7 +372,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p)) for n
     ("day_only", r"(?<![0-9０-９月〇一二三四五六七八九十])(?P<d>" + _NUM + r")日(?=まで|中に|目途|めど|締め|〆|は私|に(?!収|短|延|分|減|増|1|一))(?!間)"),
     ("weekday", r"(?<![週の])(?P<wd>[月火水木金土日])曜(?:日)?"),
 ]]
-_DUE_FOLLOW = re.compile(r"^(?:[0-9０-９:：時分半]*(?:の)?(?:午前|午後|正午|夕方|朝|中|末|いっぱい)?(?:まで|までに|中|目途|めど|を目途|を目処|締め切り|締切|〆切|期限))")
+_DUE_FOLLOW = re.compile(r"^(?:[0-9０-９:：時分半]*(?:の)?(?:午前|午後|正午|夕方|朝|中|末|いっぱい)?(?:までには|までに|まで|中|目途|めど|を目途|を目処|締め切り|締切|〆切|期限))")
 
 
 def _fy_end(base: dt.date, offset: int = 0) -> dt.date:
@@ -1071,7 +1071,7 @@ def _cell(text: str) -> str:
 def _due_label(t: Todo) -> str:
     if t.due:
         d = dt.date.fromisoformat(t.due)
-        label = f"{d.month}/{d.day}（{WEEKDAYS[d.weekday()]}）"
+        label = f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
         return f"{label} ※{t.due_text}" if t.due_text and not re.search(r"\d+月\d+日", t.due_text) else label
     return t.due_text or "未定"
 
@@ -1191,7 +1191,10 @@ def minutes_facts_check(minutes_text: str, transcript: Transcript) -> list[str]:
 def _date_tuple(value: str) -> tuple[int | None, int | None, int | None]:
     if value.startswith("fy:"):
         return (int(value[3:]), None, None)
-    y, m, d = value.split("-")
+    m_ = re.fullmatch(r"(\d{4}|----)-(\d\d|--)-(\d\d|--)", value)
+    if not m_:
+        return (None, None, None)
+    y, m, d = m_.groups()
     return (int(y) if y.isdigit() else None, int(m) if m.isdigit() else None, int(d) if d.isdigit() else None)
 
 
