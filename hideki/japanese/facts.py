@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from hideki.japanese.eras import find_dates, parse_number
-from hideki.japanese.sudachi import tokenizer
+from hideki.japanese.sudachi import tokenize
 
 KINDS = ("number", "date", "amount", "time", "phone", "url", "email", "proper_noun")
 
@@ -120,7 +120,7 @@ def _time_value(m: re.Match[str]) -> str | None:
 def _proper_nouns(text: str) -> list[Fact]:
     """Sudachi 固有名詞 tokens, plus organisation names ending in 役所, 課, センター, ..."""
     facts: list[Fact] = []
-    tokens = list(tokenizer("C").tokenize(text))
+    tokens = tokenize(text, "C")
     i = 0
     while i < len(tokens):
         # extend a run of nouns; it becomes an organisation name if it ends in an org suffix
@@ -193,7 +193,7 @@ def _kanji_numbers(text: str) -> list[Fact]:
     """Kanji numerals that Sudachi tags as 数詞 (三つ, 二十人), not those inside words (一部, 統一)."""
     facts: list[Fact] = []
     run = ""
-    for token in list(tokenizer("C").tokenize(text)) + [None]:
+    for token in tokenize(text, "C") + [None]:
         if token is not None and token.part_of_speech()[1] == "数詞" and re.fullmatch(
                 "[" + _KANJI_NUM + "万億兆]+", token.surface()):
             run += token.surface()

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 from hideki.japanese.eras import parse_number, to_western
 from hideki.japanese.facts import missing_facts
 from hideki.japanese.sentences import split_paragraphs, split_sentences
-from hideki.japanese.sudachi import tokenizer
+from hideki.japanese.sudachi import tokenize as sudachi_tokenize, tokenizer
 
 DEFAULT_DICTIONARY = Path(__file__).parent / "data" / "plain_words.tsv"
 LONG_SENTENCE = 30        # characters; longer sentences are split at connectives
@@ -52,7 +52,7 @@ class Tok:
 
 
 def tokenize(text: str) -> list[Tok]:
-    return [Tok(m.surface(), m.dictionary_form(), tuple(m.part_of_speech())) for m in tokenizer("B").tokenize(text)]
+    return [Tok(m.surface(), m.dictionary_form(), tuple(m.part_of_speech())) for m in sudachi_tokenize(text, "B")]
 
 
 def _join(tokens: Iterable[Tok]) -> str:
