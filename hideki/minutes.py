@@ -299,10 +299,19 @@ _QUESTION_CUE = re.compile(r"(?:伺います|伺いたい|お伺いします|求
 _ANSWER_CUE = re.compile(r"(?:してまいります|いたします|取り組んで|進めて|実施|設置|策定|開始|推進|支援|強化|拡充|整備)")
 
 
+_PART_OPENER = re.compile(r"^(?:まず|次に|また|さらに|更に|最後に|続いて|一方|加えて|そして|ところで|そこで)[、,]")
+
+
 def rank_units(sentences: Sequence[str], method: str = "mmr", k: int = 5, budget: int | None = None,
                lengths: Sequence[int] | None = None, position_weight: float = 0.15,
-               cue_weight: float = 0.0) -> list[int]:
-    """Indices of the k most representative sentences (in meeting order)."""
+               cue_weight: float = 0.0, part_end_weight: float = 0.0) -> list[int]:
+    """Indices of the k most representative sentences (in document order).
+
+    Score = relevance (centroid cosine for MMR, normalised PageRank for TextRank) + a lead prior
+    (position_weight, decreasing linearly) + cue_weight for question/commitment sentences + part_end_weight
+    for the last sentence of a part (the next sentence opens a new one with まず/次に/また…: in assembly
+    speeches the question or the answer's conclusion closes each part); selection by MMR.
+    """
     docs = [content_words(s) for s in sentences]
     n = len(docs)
     if n == 0:
@@ -319,7 +328,8 @@ def rank_units(sentences: Sequence[str], method: str = "mmr", k: int = 5, budget
         prior = position_weight * (1.0 - i / n) if n > 1 else 0.0
         cue = cue_weight if cue_weight and (_QUESTION_CUE.search(sentences[i]) or _ANSWER_CUE.search(sentences[i])) else 0.0
         length_penalty = 0.0 if len(docs[i]) >= 3 else 0.5
-        scored.append(r + prior + cue - length_penalty)
+        part_end = part_end_weight if part_end_weight and (i == n - 1 or _PART_OPENER.match(sentences[i + 1])) else 0.0
+        scored.append(r + prior + cue + part_end - length_penalty)
     chosen = select_mmr(scored, vectors, k, lengths=lengths, budget=budget)
     return sorted(chosen)
 
@@ -327,7 +337,7 @@ def rank_units(sentences: Sequence[str], method: str = "mmr", k: int = 5, budget
 def summarize(text: str, max_chars: int, method: str = "mmr", compress_sentences: bool = True) -> str:
     """An extractive summary of one speech or document, at most `max_chars` characters.
 
-    Sentences are ranked (MMR or TextRank over content words, a lead prior, question/commitment cues),
+    Sentences are ranked (MMR or TextRank over content words, question/commitment cues, part ends),
     compressed (fillers, honorific padding, connectives dropped; kanji numerals as digits) and joined in
     document order; the result is cut at `max_chars`.
     """
@@ -338,8 +348,8 @@ def summarize(text: str, max_chars: int, method: str = "mmr", compress_sentences
     shown = [compress(s) if compress_sentences else s for s in sentences]
     lengths = [len(s) for s in shown]
     k = max(1, len(sentences))
-    chosen = rank_units(sentences, method=method, k=k, budget=max_chars, lengths=lengths, position_weight=0.1,
-                        cue_weight=0.15)
+    chosen = rank_units(sentences, method=method, k=k, budget=max_chars, lengths=lengths, position_weight=0.0,
+                        cue_weight=0.3, part_end_weight=0.2)
     out = "".join(shown[i] for i in chosen)
     return out[:max_chars]
 
