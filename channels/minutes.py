@@ -16,7 +16,7 @@ from typing import Any
 
 from channels.base import PipelineContext, Reply, Request, offline_note
 from hideki.llm import LLMClient, LLMError, Usage
-from hideki.minutes import Item, Minutes, Todo, extract_minutes, minutes_facts_check
+from hideki.minutes import Item, Minutes, Todo, extract_minutes, minutes_facts_check, sections
 from hideki.transcripts import Transcript, TranscriptError, parse_transcript
 
 MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
@@ -29,56 +29,6 @@ USAGE = (
 )
 TOO_LONG = "文字起こしが長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
 _JSON = re.compile(r"\{.*\}", re.S)
-
-
-_WEEKDAYS = "月火水木金土日"
-
-
-def _trace(start: str, speaker: str, line: int = 0) -> str:
-    return " ".join(part for part in (start, speaker, f"{line}行目" if line and not start else "") if part) or "発言不明"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "｜").replace("\n", " ")
-
-
-def _due(todo: Todo) -> str:
-    try:
-        day = dt.date.fromisoformat(todo.due) if todo.due else None
-    except ValueError:
-        day = None
-    if day is None:
-        return todo.due_text or "未定"
-    label = f"{day.month}/{day.day}（{_WEEKDAYS[day.weekday()]}）"
-    return f"{label} ※{todo.due_text}" if todo.due_text and not re.search(r"\d+月\d+日", todo.due_text) else label
-
-
-def _bullets(lines: list[str], empty: str = "なし") -> str:
-    return "\n".join(f"- {line}" for line in lines) if lines else f"- {empty}"
-
-
-def sections(m: Minutes) -> dict[str, str]:
-    """The template's placeholders for one set of minutes (prompts/minutes/minutes.md)."""
-    try:
-        day = dt.date.fromisoformat(m.date) if m.date else None
-    except ValueError:
-        day = None
-    todos = "- なし"
-    if m.todos:
-        rows = ["| 担当 | 内容 | 期限 | 発言 |", "|---|---|---|---|"]
-        rows += [f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(_due(t))} | {_cell(_trace(t.start, t.speaker, t.line))} |" for t in m.todos]
-        todos = "\n".join(rows)
-    return {
-        "title": m.title or "（未記載）",
-        "date": f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）" if day else (m.date or "（未記載）"),
-        "attendees": "、".join(m.attendees) or "（不明）",
-        "agenda": _bullets(m.agenda, "（未記載）"),
-        "summary": _bullets(m.summary),
-        "decisions": _bullets([f"{d.text}（{_trace(d.start, d.speaker, d.line)}）" for d in m.decisions]),
-        "todos": todos,
-        "next_meeting": _bullets([m.next_meeting] if m.next_meeting else [], "未定"),
-        "pending": _bullets([f"{p.text}（{_trace(p.start, p.speaker, p.line)}）" for p in m.pending]),
-    }
 
 
 def parse_json(text: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from string import Template
 from typing import Iterable, Sequence
 
 from hideki.japanese.eras import find_dates, parse_number
@@ -1087,39 +1088,42 @@ def _due_label(t: Todo) -> str:
     return t.due_text or "未定"
 
 
-def render_minutes(m: Minutes) -> str:
-    """Markdown minutes for Teams: bold headings, lists, ToDos as a table."""
-    out: list[str] = []
-    out.append(f"**会議名**: {m.title or '（未記載）'}")
-    if m.date:
-        d = _to_date(m.date)
-        out.append(f"**日時**: {d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）" if d else f"**日時**: {m.date}")
-    else:
-        out.append("**日時**: （未記載）")
-    out.append(f"**出席者**: {'、'.join(m.attendees) if m.attendees else '（不明）'}")
-    out.append("")
-
-    def section(title: str, lines: list[str], empty: str = "なし") -> None:
-        out.append(f"**{title}**")
-        out.extend(lines if lines else [f"- {empty}"])
-        out.append("")
-
-    section("議題", [f"- {a}" for a in m.agenda], "（未記載）")
-    section("要旨", [f"- {s}" for s in m.summary])
-    section("決定事項", [f"- {d.text}（{_trace(d.start, d.speaker, d.line)}）" for d in m.decisions])
-    out.append("**ToDo**")
+def sections(m: Minutes) -> dict[str, str]:
+    """Markdown for each part of the minutes: the placeholders of the minutes template."""
+    d = _to_date(m.date)
+    todos = "- なし"
     if m.todos:
-        out.append("| 担当 | 内容 | 期限 | 発言 |")
-        out.append("|---|---|---|---|")
-        for t in m.todos:
-            out.append(f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(_due_label(t))} | "
-                       f"{_cell(_trace(t.start, t.speaker, t.line))} |")
-    else:
-        out.append("- なし")
-    out.append("")
-    section("次回予定", [f"- {m.next_meeting}"] if m.next_meeting else [], "未定")
-    section("保留事項", [f"- {p.text}（{_trace(p.start, p.speaker, p.line)}）" for p in m.pending])
-    return "\n".join(out).rstrip() + "\n"
+        rows = ["| 担当 | 内容 | 期限 | 発言 |", "|---|---|---|---|"]
+        rows += [f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(_due_label(t))} | {_cell(_trace(t.start, t.speaker, t.line))} |"
+                 for t in m.todos]
+        todos = "\n".join(rows)
+
+    def bullets(lines: list[str], empty: str = "なし") -> str:
+        return "\n".join(f"- {line}" for line in lines) if lines else f"- {empty}"
+
+    return {
+        "title": m.title or "（未記載）",
+        "date": f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）" if d else (m.date or "（未記載）"),
+        "attendees": "、".join(m.attendees) if m.attendees else "（不明）",
+        "agenda": bullets(m.agenda, "（未記載）"),
+        "summary": bullets(m.summary),
+        "decisions": bullets([f"{i.text}（{_trace(i.start, i.speaker, i.line)}）" for i in m.decisions]),
+        "todos": todos,
+        "next_meeting": bullets([m.next_meeting] if m.next_meeting else [], "未定"),
+        "pending": bullets([f"{i.text}（{_trace(i.start, i.speaker, i.line)}）" for i in m.pending]),
+    }
+
+
+# The layout the bot ships in prompts/minutes/minutes.md (admins edit that file; this is for the CLI and tests).
+DEFAULT_TEMPLATE = Template(
+    "**会議名**: ${title}\n**日時**: ${date}\n**出席者**: ${attendees}\n\n**議題**\n${agenda}\n\n**要旨**\n${summary}\n\n"
+    "**決定事項**\n${decisions}\n\n**ToDo**\n${todos}\n\n**次回予定**\n${next_meeting}\n\n**保留事項**\n${pending}\n"
+)
+
+
+def render_minutes(m: Minutes, template: Template = DEFAULT_TEMPLATE) -> str:
+    """Markdown minutes for Teams: bold headings, lists, ToDos as a table."""
+    return template.substitute(sections(m))
 
 
 # ============================================================================ fact check
