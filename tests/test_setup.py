@@ -112,7 +112,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
 def test_python_app_py_starts_offline_in_local_mode_and_answers_health(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=_clean_env(PORT=str(port), HIDEKI_DATA_DIR=str(tmp_path / "data")),
+        [sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=_clean_env(PORT=str(port), HIDEKI_DATA_DIR=str(tmp_path / "data"), HIDEKI_FAQ_SEED=""),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
