@@ -149,3 +149,15 @@ async def test_non_admins_cannot_import_and_unsupported_files_are_explained(star
     await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("slides.pptx", url)]))
     await bot.drain()
     assert "「slides.pptx」は、この形式には対応していません" in final(connector)["text"]
+
+
+def test_the_shipped_sample_faq_imports_cleanly_and_is_the_default_seed():
+    from hideki.settings import load_settings
+    from knowledge.importers import read_source
+
+    seed = Path(load_settings(env_file=None).faq_seed)
+    assert seed.name == "ict_helpdesk_faq.csv"
+    result = read_source(seed)
+    assert len(result.entries) >= 80 and result.problems == []
+    categories = {e.category for e in result.entries}
+    assert {"アカウント", "リモートワーク", "Teams", "メール", "印刷・複合機", "LGWAN・ネットワーク分離", "生成AI"} <= categories
