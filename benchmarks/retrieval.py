@@ -1,0 +1,242 @@
+"""Service-desk retrieval benchmark: LocalgovFAQ (Amagasaki FAQ) through the real import + index path.
+
+Usage: .venv/bin/python benchmarks/retrieval.py [--corpus ../shared/eval/localgovfaq/corpus.json]
+       [--queries …/dev_queries.json] [--qrels …/dev_qrels.json] [--run-out run.json] [--json FILE]
+       [--jsquad ../shared/eval/jsquad/valid-v1.3.json] [--scale N] [--no-cache]
+Data stays in ../shared/eval (never copied into the project).
+
+The corpus ({id: "Question: …\\nAnswer: …"}) is written as a CSV (id, 質問, 回答) in a temp dir and read with
+knowledge.importers.read_source, then Index.build (no vector cache: a cold import).
+Metrics over the queries, top 10: Recall@10, nDCG@10 (gain = grade), MRR@10, SR@1/SR@5 (a relevant entry
+first / in the top 5), answered@1 (relevant first AND above the answer threshold), import seconds,
+query latency p50/p95 (one query at a time), peak RSS.
+--jsquad: share of JSQuAD (Wikipedia trivia) questions declined by Index.answerable, plus a threshold sweep.
+--scale N: a synthetic corpus of N entries recombined from the corpus' sentences (in memory only):
+import seconds, index size on disk, query p95.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import random
+import re
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge import index as ix  # noqa: E402
+from knowledge.embeddings import default_embedder  # noqa: E402
+from knowledge.importers import read_source  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+LGF = EVAL / "localgovfaq"
+
+
+def split_item(text: str) -> tuple[str, str]:
+    m = re.match(r"\s*Question:\s*(.*?)\s*\nAnswer:\s*(.*)\s*$", text, re.S)
+    if not m:
+        return text.strip(), ""
+    return m.group(1).strip(), m.group(2).strip()
+
+
+def write_csv(items: dict[str, str], directory: Path) -> Path:
+    path = directory / "faq.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ID", "質問", "回答"])
+        for doc_id, text in items.items():
+            q, a = split_item(text)
+            w.writerow([doc_id, q, a])
+    return path
+
+
+def percentile(values: list[float], p: float) -> float:
+    s = sorted(values)
+    if not s:
+        return 0.0
+    i = min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))
+    return s[i]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dir_size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def evaluate(index, queries: dict[str, str], qrels: dict[str, dict[str, int]]):
+    run: dict[str, list[str]] = {}
+    top: dict[str, object] = {}
+    lat: list[float] = []
+    sums = dict(recall=0.0, ndcg=0.0, mrr=0.0, sr1=0.0, sr5=0.0, answered1=0.0)
+    n = 0
+    for qid, text in queries.items():
+        t = time.perf_counter()
+        hits = index.search(text, 10)
+        lat.append((time.perf_counter() - t) * 1000)
+        got = [h.entry.id for h in hits]
+        run[qid] = got
+        top[qid] = hits[0] if hits else None
+        rel = qrels.get(qid)
+        if not rel:
+            continue
+        n += 1
+        sums["recall"] += len([d for d in got if d in rel]) / len(rel)
+        dcg = sum(rel.get(d, 0) / math.log2(r + 2) for r, d in enumerate(got))
+        idcg = sum(g / math.log2(r + 2) for r, g in enumerate(sorted(rel.values(), reverse=True)[:10]))
+        sums["ndcg"] += dcg / idcg if idcg else 0
+        sums["mrr"] += next((1 / (r + 1) for r, d in enumerate(got) if d in rel), 0.0)
+        sums["sr1"] += bool(got) and got[0] in rel
+        sums["sr5"] += any(d in rel for d in got[:5])
+        sums["answered1"] += bool(got) and got[0] in rel and index.answerable(hits)
+    metrics = {k: v / max(n, 1) for k, v in sums.items()}
+    metrics["queries"] = n
+    metrics["latency_p50_ms"] = percentile(lat, 50)
+    metrics["latency_p95_ms"] = percentile(lat, 95)
+    return metrics, run, top
+
+
+def jsquad_questions(path: Path) -> list[str]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return [qa["question"] for art in data["data"] for p in art["paragraphs"] for qa in p["qas"]]
+
+
+def abstention(index, qrels, queries, top_dev, path: Path) -> dict:
+    questions = jsquad_questions(path)
+    off_scores = []
+    for q in questions:
+        hits = index.search(q, 1)
+        off_scores.append(hits[0].score if hits else -1.0)
+    dev = [(top_dev[qid].score, top_dev[qid].entry.id in qrels[qid]) for qid in queries
+           if qid in qrels and top_dev.get(qid) is not None]
+    out = {"jsquad_questions": len(questions),
+           "jsquad_declined": sum(s < ix.ANSWER_THRESHOLD for s in off_scores) / len(off_scores),
+           "answer_threshold": ix.ANSWER_THRESHOLD}
+    sweep = []
+    for t in [x / 100 for x in range(30, 91, 2)]:
+        declined = sum(s < t for s in off_scores) / len(off_scores)
+        answered = sum(ok and s >= t for s, ok in dev) / max(len(dev), 1)
+        sweep.append((t, declined, answered))
+    out["sweep"] = sweep
+    return out
+
+
+def synthetic_corpus(items: dict[str, str], n: int, seed: int = 7) -> dict[str, str]:
+    """N plausible FAQ entries: questions and answers recombined from the corpus' sentences (in memory)."""
+    rng = random.Random(seed)
+    questions, answer_sentences = [], []
+    for text in items.values():
+        q, a = split_item(text)
+        questions.append(q)
+        answer_sentences.extend(s + "。" for s in re.split(r"[。\n]", a) if len(s) > 4)
+    heads = [re.split(r"[、。？?]", q)[0] for q in questions]
+    out = {}
+    for i in range(n):
+        q = rng.choice(questions)
+        if rng.random() < 0.6:
+            q = f"{rng.choice(heads)}、{q}"
+        body = "".join(rng.choice(answer_sentences) for _ in range(rng.randint(2, 6)))
+        out[f"s{i}"] = f"Question: {q}\nAnswer: {body}"
+    return out
+
+
+def build_from_items(items: dict[str, str], work: Path, embedder):
+    t0 = time.perf_counter()
+    result = read_source(write_csv(items, work))
+    entries = result.entries
+    t1 = time.perf_counter()
+    index = ix.Index.build(work / "index", entries, embedder)
+    t2 = time.perf_counter()
+    return index, result, t1 - t0, t2 - t1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=LGF / "corpus.json")
+    ap.add_argument("--queries", type=Path, default=LGF / "dev_queries.json")
+    ap.add_argument("--qrels", type=Path, default=LGF / "dev_qrels.json")
+    ap.add_argument("--run-out", type=Path)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--jsquad", type=Path)
+    ap.add_argument("--scale", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    items = json.loads(args.corpus.read_text(encoding="utf-8"))
+    queries = json.loads(args.queries.read_text(encoding="utf-8"))
+    qrels = json.loads(args.qrels.read_text(encoding="utf-8"))
+    figures: dict[str, object] = {}
+
+    t = time.perf_counter()
+    embedder = default_embedder()
+    embedder.embed(["ウォームアップ"], "query")
+    figures["embedder"] = embedder.name
+    figures["embedder_load_s"] = time.perf_counter() - t
+
+    work = Path(tempfile.mkdtemp(prefix="hideki-retrieval-"))
+    try:
+        index, result, read_s, build_s = build_from_items(items, work, embedder)
+        figures.update(corpus_items=len(items), imported_entries=len(index.entries),
+                       import_problems=len(result.problems), import_read_s=read_s, import_build_s=build_s,
+                       import_total_s=read_s + build_s, index_size_mb=dir_size_mb(work / "index"))
+        metrics, run, top = evaluate(index, queries, qrels)
+        figures.update({f"dev_{k}": v for k, v in metrics.items()})
+        if args.run_out:
+            args.run_out.write_text(json.dumps(run, ensure_ascii=False), encoding="utf-8")
+        sweep = None
+        if args.jsquad:
+            ab = abstention(index, qrels, queries, top, args.jsquad)
+            sweep = ab.pop("sweep")
+            figures.update(ab)
+            figures["dev_answered_drop_points"] = 100 * (figures["dev_sr1"] - figures["dev_answered1"])
+        figures["peak_rss_mb"] = peak_rss_mb()
+        if args.scale:
+            big = synthetic_corpus(items, args.scale)
+            swork = work / "scale"
+            swork.mkdir()
+            sindex, _, sread, sbuild = build_from_items(big, swork, embedder)
+            qs = list(queries.values())[:200]
+            lat = []
+            for q in qs:
+                t = time.perf_counter()
+                sindex.search(q, 10)
+                lat.append((time.perf_counter() - t) * 1000)
+            figures.update(scale_entries=len(sindex.entries), scale_import_s=sread + sbuild,
+                           scale_index_size_mb=dir_size_mb(swork / "index"),
+                           scale_latency_p50_ms=percentile(lat, 50), scale_latency_p95_ms=percentile(lat, 95),
+                           scale_peak_rss_mb=peak_rss_mb())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    targets = {"dev_recall": (">=", 0.80), "dev_ndcg": (">=", 0.69), "dev_latency_p95_ms": ("<=", 50),
+               "import_total_s": ("<=", 60), "jsquad_declined": (">=", 0.95),
+               "dev_answered_drop_points": ("<=", 5), "scale_latency_p95_ms": ("<=", 150)}
+    print(f"{'figure':32s} {'value':>12s}  target")
+    for key, value in figures.items():
+        tgt = targets.get(key)
+        mark = ""
+        if tgt and isinstance(value, (int, float)):
+            ok = value >= tgt[1] if tgt[0] == ">=" else value <= tgt[1]
+            mark = f"{tgt[0]} {tgt[1]}  {'ok' if ok else 'MISSED'}"
+        shown = f"{value:12.3f}" if isinstance(value, float) else f"{value!s:>12s}"
+        print(f"{key:32s} {shown}  {mark}")
+    if sweep:
+        print("\nthreshold  jsquad_declined  dev_answered@1")
+        for t, d, a in sweep:
+            print(f"{t:9.2f}  {d:15.3f}  {a:14.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

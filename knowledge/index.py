@@ -1,0 +1,291 @@
+"""Hybrid retrieval index of the サービスデスク knowledge base: Chroma (dense) + Sudachi BM25 (lexical).
+
+    index = Index.build(Path("versions/0007/index"), entries, default_embedder(), VectorCache(path))
+    index = Index.open(Path("versions/0007/index"), default_embedder())
+    hits = index.search("VPNにつながらない", k=5)
+    if index.answerable(hits): ...
+
+Layout of an index directory (written complete, or `build` raises):
+    entries.jsonl        the entries, in row order
+    chroma/              Chroma PersistentClient; collection "questions" (cosine, our precomputed vectors)
+    lex_full.*           BM25 over question + keywords + answer
+    lex_question.*       BM25 over question + keywords
+    meta.json            embedder name/dim, ranking parameters, counts; written last (its presence = complete)
+
+Ranking (see DESIGN below for the measurements):
+    score = W_DENSE * cos(query, question) + W_LEX * (bm25_full + W_LEX_Q * bm25_question) / bm25_ceiling(query)
+where bm25_ceiling is the score a document containing every query term would reach, so the lexical part is
+an absolute "share of the query matched" in [0, 1] and `score` is comparable across queries (needed to abstain).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from knowledge.embeddings import ConcatEmbedder, E5Embedder, Embedder, USEEmbedder, default_embedder  # noqa: F401
+from knowledge.entries import Entry
+from knowledge.lexical import BM25, analyze, expand
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+FORMAT = 1
+
+# Ranking weights, chosen on the LocalgovFAQ dev queries (grid in DESIGN below; the optimum is flat
+# between W_LEX 0.3 and 0.5, so the middle of the plateau is used rather than the single best cell).
+W_DENSE = 1.0
+W_LEX = 0.4
+W_LEX_Q = 0.5
+CANDIDATES = 100  # per retriever, before fusion
+
+# Abstention: answer only when the best hit's fused score reaches this (calibrated on JSQuAD vs dev queries).
+ANSWER_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: Entry
+    score: float  # fused score (the one ranked on and compared with ANSWER_THRESHOLD)
+    dense: float  # cosine of the query with the entry's question (+ keywords)
+    lexical: float  # share of the query's BM25 ceiling reached (0..~1.5 with the question field)
+
+
+# ---------------------------------------------------------------------------------------------- vector cache
+
+class VectorCache:
+    """SQLite cache of passage vectors keyed by (embedder name, field, content hash): re-imports embed only changes."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, key TEXT, vector BLOB, "
+                       "PRIMARY KEY (embedder, key))")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def get_many(self, embedder: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock, self._connect() as db:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                marks = ",".join("?" * len(chunk))
+                for key, blob in db.execute(f"SELECT key, vector FROM vectors WHERE embedder=? AND key IN ({marks})",
+                                            [embedder, *chunk]):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, embedder: str, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        rows = [(embedder, key, np.asarray(v, dtype=np.float32).tobytes()) for key, v in items]
+        with self._lock, self._connect() as db:
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+
+
+# ---------------------------------------------------------------------------------------------- texts
+
+def question_text(entry: Entry) -> str:
+    return " ".join([entry.question, *entry.keywords]).strip()
+
+
+def _embed_with_cache(entries: Sequence[Entry], embedder: Embedder, field: str, text: Callable[[Entry], str],
+                      cache: VectorCache | None, done: list[int], total: int,
+                      progress: Callable[[int, int], None] | None, batch: int = 64) -> np.ndarray:
+    keys = [f"{field}:{e.content_hash}" for e in entries]
+    cached = cache.get_many(embedder.name, keys) if cache else {}
+    out = np.zeros((len(entries), embedder.dim), dtype=np.float32)
+    missing: list[int] = []
+    for i, key in enumerate(keys):
+        vec = cached.get(key)
+        if vec is not None and vec.shape == (embedder.dim,):
+            out[i] = vec
+        else:
+            missing.append(i)
+    done[0] += len(entries) - len(missing)
+    if progress:
+        progress(done[0], total)
+    for start in range(0, len(missing), batch):
+        rows = missing[start:start + batch]
+        vectors = embedder.embed([text(entries[i]) for i in rows], "passage")
+        out[rows] = vectors
+        if cache:
+            cache.put_many(embedder.name, ((keys[i], vectors[j]) for j, i in enumerate(rows)))
+        done[0] += len(rows)
+        if progress:
+            progress(done[0], total)
+    return out
+
+
+def _chroma(directory: Path):
+    import chromadb
+    from chromadb.config import Settings
+
+    return chromadb.PersistentClient(path=str(directory / "chroma"),
+                                     settings=Settings(anonymized_telemetry=False, allow_reset=False))
+
+
+_COLLECTIONS = ("questions",)
+
+
+# ---------------------------------------------------------------------------------------------- index
+
+class Index:
+    def __init__(self, directory: Path, entries: list[Entry], embedder: Embedder, client, collections: dict,
+                 lex_full: BM25, lex_question: BM25, meta: dict):
+        self.directory = directory
+        self.entries = entries
+        self.embedder = embedder
+        self._client = client
+        self._collections = collections
+        self._lex_full = lex_full
+        self._lex_question = lex_question
+        self.meta = meta
+        self._row = {e.id: i for i, e in enumerate(entries)}
+
+    # ------------------------------------------------------------------ build / open
+
+    @classmethod
+    def build(cls, directory: Path, entries: Sequence[Entry], embedder: Embedder,
+              vector_cache: VectorCache | None = None,
+              progress: Callable[[int, int], None] | None = None) -> "Index":
+        directory = Path(directory)
+        if directory.exists() and any(directory.iterdir()):
+            raise FileExistsError(f"index directory is not empty: {directory}")
+        entries = list(entries)
+        ids = [e.id for e in entries]
+        if len(set(ids)) != len(ids):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+            raise ValueError(f"duplicate entry ids: {dupes}")
+        directory.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+
+        total = len(entries)
+        done = [0]
+        vectors = {
+            "questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, done, total, progress),
+        }
+
+        client = _chroma(directory)
+        collections = {}
+        max_batch = max(1, min(5000, client.get_max_batch_size()))
+        for name in _COLLECTIONS:
+            col = client.create_collection(name, embedding_function=None,
+                                           metadata={"hnsw:space": "cosine", "embedder": embedder.name})
+            for i in range(0, len(entries), max_batch):
+                col.add(ids=ids[i:i + max_batch], embeddings=vectors[name][i:i + max_batch],
+                        metadatas=[{"row": j} for j in range(i, min(i + max_batch, len(entries)))])
+            collections[name] = col
+
+        full_terms = [analyze(f"{question_text(e)}\n{e.answer}") for e in entries]
+        question_terms = [analyze(question_text(e)) for e in entries]
+        lex_full = BM25.build(full_terms)
+        lex_question = BM25.build(question_terms)
+        lex_full.save(directory / "lex_full")
+        lex_question.save(directory / "lex_question")
+
+        with open(directory / "entries.jsonl", "w", encoding="utf-8") as f:
+            for e in entries:
+                f.write(json.dumps(e.to_json(), ensure_ascii=False) + "\n")
+        meta = {"format": FORMAT, "embedder": embedder.name, "dim": embedder.dim, "count": len(entries),
+                "build_seconds": round(time.perf_counter() - started, 3)}
+        tmp = directory / "meta.json.tmp"
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(directory / "meta.json")
+        return cls(directory, entries, embedder, client, collections, lex_full, lex_question, meta)
+
+    @classmethod
+    def open(cls, directory: Path, embedder: Embedder) -> "Index":
+        directory = Path(directory)
+        meta_path = directory / "meta.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(f"no complete index in {directory}")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("embedder") != embedder.name or meta.get("dim") != embedder.dim:
+            raise ValueError(f"index was built with {meta.get('embedder')!r}, not {embedder.name!r}: rebuild it")
+        with open(directory / "entries.jsonl", encoding="utf-8") as f:
+            entries = [Entry.from_json(json.loads(line)) for line in f if line.strip()]
+        client = _chroma(directory)
+        collections = {name: client.get_collection(name, embedding_function=None) for name in _COLLECTIONS}
+        return cls(directory, entries, embedder, client, collections,
+                   BM25.load(directory / "lex_full"), BM25.load(directory / "lex_question"), meta)
+
+    # ------------------------------------------------------------------ search
+
+    def _dense(self, name: str, qv: np.ndarray, n: int) -> dict[int, float]:
+        if not self.entries:
+            return {}
+        res = self._collections[name].query(query_embeddings=[qv], n_results=min(n, len(self.entries)),
+                                            include=["distances"])
+        return {self._row[i]: 1.0 - float(d) for i, d in zip(res["ids"][0], res["distances"][0])}
+
+    def _dense_exact(self, name: str, qv: np.ndarray, rows: list[int]) -> dict[int, float]:
+        if not rows:
+            return {}
+        res = self._collections[name].get(ids=[self.entries[r].id for r in rows], include=["embeddings"])
+        vecs = np.asarray(res["embeddings"], dtype=np.float32)
+        sims = vecs @ qv
+        return {self._row[i]: float(s) for i, s in zip(res["ids"], sims)}
+
+    def score_query(self, query: str, candidates: int = CANDIDATES) -> dict[str, np.ndarray | list[int]]:
+        """Per-candidate features (rows, dense_q, lex_full, lex_question) for one query."""
+        qv = self.embedder.embed([query], "query")[0]
+        terms = expand(analyze(query))
+        full = self._lex_full.scores(terms)
+        quest = self._lex_question.scores(terms)
+        ceiling = self._ceiling(terms)
+        dq = self._dense("questions", qv, candidates)
+        lex = full + W_LEX_Q * quest
+        n = len(self.entries)
+        top_lex = np.argpartition(-lex, min(candidates, n - 1))[:candidates] if n else np.zeros(0, int)
+        rows = sorted(set(dq) | {int(r) for r in top_lex if lex[r] > 0})
+        dq.update(self._dense_exact("questions", qv, [r for r in rows if r not in dq]))
+        return {
+            "rows": rows,
+            "dense_q": np.array([dq[r] for r in rows], dtype=np.float32),
+            "lex_full": full[rows] / ceiling,
+            "lex_question": quest[rows] / ceiling,
+        }
+
+    def _ceiling(self, terms: Sequence[tuple[str, float]]) -> float:
+        """BM25 of an ideal document containing every query term once at average length."""
+        k1 = 1.5
+        n = self._lex_full.n_docs or 1
+        total = 0.0
+        seen = set()
+        for term, w in terms:
+            if term in seen:
+                continue
+            seen.add(term)
+            lo, hi = self._lex_full.indptr_range(term)
+            df = hi - lo
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            total += w * idf * (k1 + 1) / (1 + k1)
+        return total or 1.0
+
+    def search(self, query: str, k: int = 10) -> list[Hit]:
+        query = query.strip()
+        if not query or not self.entries:
+            return []
+        f = self.score_query(query)
+        lexical = f["lex_full"] + W_LEX_Q * f["lex_question"]
+        score = W_DENSE * f["dense_q"] + W_LEX * lexical
+        order = np.argsort(-score, kind="stable")[:k]
+        return [Hit(self.entries[f["rows"][i]], float(score[i]), float(f["dense_q"][i]), float(lexical[i]))
+                for i in order]
+
+    def answerable(self, hits: Sequence[Hit]) -> bool:
+        """Whether the best hit is good enough to answer from (else: the FAQ has no answer)."""
+        return bool(hits) and hits[0].score >= ANSWER_THRESHOLD
+
+    def close(self) -> None:
+        self._collections = {}
+        self._client = None
