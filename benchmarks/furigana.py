@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/furigana.py [--engine hideki sudachi-A sudachi-C pykakasi | all]
        [--tokens PATH] [--aozora PATH] [--limit N] [--repeat N] [--json out.json] [--errors N]
+       [--errors-file errors.tsv]
 Data stays in ../shared/eval (never copied into the project).
 
 KWDLC (gold JUMAN tokens with readings), over gold tokens that contain kanji:
@@ -148,14 +149,17 @@ def score_sentence(sent: Sentence, predicted: list[tuple[str, str]]) -> tuple[in
         if normalize_reading(g) == normalize_reading(p):
             relaxed += 1
         else:
-            errors.append((sent.text[lo:hi], normalize_reading(g), normalize_reading(p)))
+            errors.append((sent.text[lo:hi], normalize_reading(g), normalize_reading(p), lo, hi))
     return n, strict, relaxed, errors
 
 
-def run_kwdlc(engine: Tokenize, sentences: list[Sentence], repeat: int = 1) -> tuple[dict, Counter]:
+def run_kwdlc(
+    engine: Tokenize, sentences: list[Sentence], repeat: int = 1, dump: list | None = None
+) -> tuple[dict, Counter]:
     """Scores each sentence right after tokenizing it; only the engine calls are timed.
 
     With repeat > 1, extra timing-only passes run and the fastest pass gives chars/s.
+    `dump`, when given, receives (sentence, span start, span end, gold, predicted) per error.
     """
     clock = time.perf_counter
     elapsed = 0.0
@@ -173,7 +177,9 @@ def run_kwdlc(engine: Tokenize, sentences: list[Sentence], repeat: int = 1) -> t
         relaxed += rl
         sent_ok += rl == k
         sent_strict_ok += st == k
-        errors.update(errs)
+        errors.update(e[:3] for e in errs)
+        if dump is not None:
+            dump.extend((sent.text, lo, hi, g, p) for _, g, p, lo, hi in errs)
     for _ in range(repeat - 1):
         t0 = clock()
         for sent in sentences:
@@ -299,11 +305,12 @@ TARGETS = {"kwdlc_relaxed_token_acc": 0.99, "kwdlc_sentence_acc": 0.95, "kwdlc_c
 
 
 def evaluate(
-    name: str, sentences: list[Sentence], aozora: Path, limit: int | None, repeat: int = 1
+    name: str, sentences: list[Sentence], aozora: Path, limit: int | None, repeat: int = 1,
+    dump: list | None = None,
 ) -> tuple[dict, Counter, Counter]:
     engine = make_engine(name)
     engine("ウォームアップ。")  # load dictionaries outside the timing
-    results, kw_err = run_kwdlc(engine, sentences, repeat)
+    results, kw_err = run_kwdlc(engine, sentences, repeat, dump)
     az, az_err = run_aozora(engine, aozora, limit)
     results.update(az)
     return results, kw_err, az_err
@@ -332,14 +339,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="first N sentences / pairs")
     p.add_argument("--json", type=Path, default=None, help="write all figures as one flat JSON object")
     p.add_argument("--errors", type=int, default=0, help="print the N most frequent errors")
+    p.add_argument("--errors-file", type=Path, default=None,
+                   help="write every KWDLC mismatch as TSV: engine, span, gold, predicted, sentence with 【span】")
     p.add_argument("--repeat", type=int, default=1, help="time N passes over KWDLC and keep the fastest")
     args = p.parse_args(argv)
     names = ENGINES if "all" in args.engine else list(dict.fromkeys(args.engine))
 
     sentences = load_kwdlc(args.tokens, args.limit)
     by_engine: dict[str, dict] = {}
+    dump_lines: list[str] = []
     for name in names:
-        by_engine[name], kw_err, az_err = evaluate(name, sentences, args.aozora, args.limit, args.repeat)
+        dump: list | None = [] if args.errors_file else None
+        by_engine[name], kw_err, az_err = evaluate(name, sentences, args.aozora, args.limit, args.repeat, dump)
+        for text, lo, hi, g, pr in dump or ():
+            dump_lines.append(f"{name}\t{text[lo:hi]}\t{g}\t{pr}\t{text[:lo]}【{text[lo:hi]}】{text[hi:]}")
         if args.errors:
             print(f"\n[{name}] KWDLC errors (span, gold, predicted):")
             for (span, g, pr), c in kw_err.most_common(args.errors):
@@ -347,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n[{name}] Aozora errors (base, ruby, predicted):")
             for (b, r, pr), c in az_err.most_common(args.errors):
                 print(f"{c:5d}  {b}\t{r}\t{pr}")
+    if args.errors_file:
+        args.errors_file.write_text("engine\tspan\tgold\tpredicted\tcontext\n" + "".join(l + "\n" for l in dump_lines),
+                                    encoding="utf-8")
     print_table(by_engine)
     if args.json:
         if len(names) == 1:

@@ -129,32 +129,62 @@ class ReadingEngine:
             replaced += j - i - 1
 
     def _sudachi_tokens(self, text: str) -> tuple[list[list], list[int]]:
-        """Sudachi morphemes as [surface, reading, pos id], and the indices the context rules look at."""
-        plain, cache = _PLAIN_CACHE, _READING_CACHE
-        triggers, numerals = _TRIGGERS, _numeral_pos_ids()
+        """Sudachi morphemes as [surface, reading, pos id], and the indices the context rules look at.
+
+        Per-morpheme work is kept to two Sudachi calls (surface, word id) and one dict lookup:
+        a dictionary word's reading, POS id and trigger flag depend only on its word id, so they
+        are computed once per word. Ids from _OOV_ID up are shared by unknown words and by
+        words Sudachi builds on the fly (一 reads ひと in 一つ, いち elsewhere, with one id): those
+        are cached by surface and reading.
+        """
+        words = _WORD_CACHE
+        if len(words) > _CACHE_LIMIT:
+            words.clear()
+        get, plain = words.get, _PLAIN_CACHE.get
         hits: list[int] = []
-        if len(cache) > _CACHE_LIMIT or len(plain) > _CACHE_LIMIT:
-            cache.clear()
-            plain.clear()
+        hit_append = hits.append
         toks: list[list] = []
         append = toks.append
         tok, out = _thread_tokenizer()
         for m in tok.tokenize(text, out=out):
             surface = m.surface()
-            reading = plain.get(surface)
-            if reading is None:
-                if _KANJI_RE.search(surface) is None:
-                    reading = plain[surface] = _plain_reading(surface)
-                else:
-                    key = (surface, m.reading_form())
-                    reading = cache.get(key)
-                    if reading is None:
-                        reading = cache[key] = _base_reading(surface, key[1])
-            pid = m.part_of_speech_id()
-            if surface in triggers or pid in numerals:
-                hits.append(len(toks))
+            wid = m.word_id()
+            info = get(wid) if wid < _OOV_ID else None
+            if info is None:
+                info = _lookup(m, surface, wid)
+            reading, pid, hit = info
+            if reading is None:  # kana / symbols: read as written (the surface may be half-width)
+                reading = plain(surface) or _plain_cached(surface)
+            if hit:
+                hit_append(len(toks))
             append([surface, reading, pid])
         return toks, hits
+
+
+def _lookup(m, surface: str, wid: int) -> tuple[str | None, int, bool]:
+    key = wid if wid < _OOV_ID else (surface, m.reading_form())
+    info = _WORD_CACHE.get(key)
+    if info is None:
+        info = _WORD_CACHE[key] = _word_info(m, surface)
+    return info
+
+
+def _plain_cached(surface: str) -> str:
+    if len(_PLAIN_CACHE) > _CACHE_LIMIT:
+        _PLAIN_CACHE.clear()
+    reading = _PLAIN_CACHE[surface] = _plain_reading(surface)
+    return reading
+
+
+def _word_info(m, surface: str) -> tuple[str | None, int, bool]:
+    """(reading or None for kanji-less words, POS id, worth a context-rule look) for one morpheme."""
+    pid = m.part_of_speech_id()
+    if _KANJI_RE.search(surface):
+        reading = _base_reading(surface, m.reading_form())
+    else:
+        # a hiragana word is spelled the same wherever it occurs (no width variants): read as is
+        reading = surface if _HIRAGANA_WORD.fullmatch(surface) else None
+    return reading, pid, surface in _TRIGGERS or pid in _numeral_pos_ids()
 
 
 _DOT_SPLIT = re.compile("(・)")
@@ -178,12 +208,14 @@ def _thread_tokenizer():
 
 
 _CACHE_LIMIT = 300_000
+_OOV_ID = 0xF0000000  # ids from here up name no dictionary word (unknown words, on-the-fly words)
 _PLAIN_CACHE: dict[str, str] = {}  # kanji-less surfaces → their own reading
-_READING_CACHE: dict[tuple[str, str], str] = {}
+_WORD_CACHE: dict = {}  # word id (or (surface, reading form)) → (reading, POS id, trigger)
 _KANJI_RE = KANJI_RE
 
 
 _HALFWIDTH_KANA = re.compile("[\uff65-\uff9f]")
+_HIRAGANA_WORD = re.compile("[\u3041-\u3096ー]+")
 
 
 def _plain_reading(surface: str) -> str:
