@@ -19,6 +19,7 @@ from typing import Awaitable, Callable
 import openai
 from openai.types.chat import ChatCompletion
 
+from hideki.guard import CircuitBreaker, ConcurrencyCap, Rejected
 from hideki.settings import PipelineParams, Settings
 from hideki.tokens import TokenCounter
 
@@ -65,6 +66,8 @@ _USER_MESSAGES = {
     "auth": "生成AIモデルの認証に失敗しました。管理者に連絡してください。",
     "bad_request": "生成AIモデルが要求を受け付けませんでした。",
     "empty": "生成AIモデルから空の応答が返りました。",
+    "busy": "生成AIモデルへの依頼が混み合っています。",
+    "circuit_open": "生成AIモデルが応答しない状態が続いています。",
 }
 
 
@@ -120,6 +123,9 @@ def retry_after_seconds(headers: object) -> float | None:
 def _classify(exc: Exception) -> tuple[str, bool, float | None]:
     """(kind, retryable, retry_after) for an exception raised by the openai client."""
     if isinstance(exc, openai.APITimeoutError | asyncio.TimeoutError):
+        # the aiohttp transport reports a refused connection as a connect *timeout*
+        if type(exc.__cause__).__name__ == "ConnectTimeout" and "Cannot connect" in str(exc.__cause__):
+            return "connection", True, None
         return "timeout", True, None
     if isinstance(exc, openai.APIConnectionError):
         return "connection", True, None
@@ -146,8 +152,12 @@ class LLMClient:
         retry: RetryPolicy,
         timeout_s: float,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        breaker: CircuitBreaker | None = None,
+        cap: ConcurrencyCap | None = None,
     ) -> None:
         self._api = api
+        self._breaker = breaker or CircuitBreaker()
+        self._cap = cap or ConcurrencyCap(64, 1000)
         self.params = params
         self.model = params.model or ""
         self.counter = TokenCounter(self.model)
@@ -162,6 +172,20 @@ class LLMClient:
     async def complete(
         self, messages: list[Message], *, max_tokens: int | None = None, temperature: float | None = None
     ) -> Completion:
+        try:
+            self._breaker.before_call()
+            async with self._cap.slot():
+                completion = await self._with_retries(messages, max_tokens, temperature)
+        except Rejected as rejected:
+            raise LLMError(rejected.kind) from None
+        except LLMError as error:
+            if error.kind not in ("bad_request", "empty"):  # the endpoint is unwell, not the request
+                self._breaker.failure()
+            raise
+        self._breaker.success()
+        return completion
+
+    async def _with_retries(self, messages: list[Message], max_tokens: int | None, temperature: float | None) -> Completion:
         attempt = 0
         while True:
             attempt += 1
@@ -209,9 +233,13 @@ class LLMGateway:
     settings: Settings
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _api: openai.AsyncOpenAI | None = field(init=False, default=None)
+    breaker: CircuitBreaker = field(init=False)
+    cap: ConcurrencyCap = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.breaker = CircuitBreaker(s.llm_breaker_failures, s.llm_breaker_cooldown_s)
+        self.cap = ConcurrencyCap(s.llm_max_concurrency, s.llm_max_queue)
         # We retry ourselves, honouring Retry-After. aiohttp as the transport: httpx's pool scan per request
         # was ~2 ms of CPU with many connections open (benchmarks/bot_overhead.py).
         common = dict(timeout=s.llm_timeout_s, max_retries=0, http_client=openai.DefaultAioHttpClient(timeout=s.llm_timeout_s))
@@ -252,6 +280,8 @@ class LLMGateway:
             RetryPolicy(s.llm_max_retries, s.llm_backoff_s, s.llm_max_backoff_s),
             s.llm_timeout_s,
             self.sleep,
+            self.breaker,
+            self.cap,
         )
 
     async def close(self) -> None:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0)
     llm_backoff_s: float = Field(default=1.0, ge=0)
     llm_max_backoff_s: float = Field(default=60, ge=0)
+    llm_max_concurrency: int = Field(default=32, gt=0)  # calls in flight to the endpoint
+    llm_max_queue: int = Field(default=500, ge=0)  # calls waiting for a slot; beyond that: offline answer at once
+    llm_breaker_failures: int = Field(default=5, gt=0)  # consecutive failures that open the circuit breaker
+    llm_breaker_cooldown_s: float = Field(default=30, gt=0)  # how long it stays open before one trial call
     azure_endpoint: str = Field(default="", validation_alias=AliasChoices("AZURE_OPENAI_ENDPOINT", "HIDEKI_AZURE_ENDPOINT"))
     azure_api_key: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("AZURE_OPENAI_API_KEY", "HIDEKI_AZURE_API_KEY")
