@@ -611,8 +611,22 @@ def _tsuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 
 
 def _jin_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if prev is not None and pos_of(prev[2])[2] == "地名" and tok[1] == "にん":
-        tok[1] = "じん"  # フィリピン人, 上海人: nationality
+    if prev is None or tok[1] != "にん":
+        return
+    ppos = pos_of(prev[2])
+    if ppos[2] == "地名" or (ppos[1] == "固有名詞" and ppos[2] != "人名"):
+        tok[1] = "じん"  # フィリピン人, 上海人, ノルマン人: nationality, people
+    elif ppos[1] == "普通名詞" and ppos[2] in ("一般", "副詞可能") and prev[0] not in _NIN_AFTER:
+        # 宇宙人, 古代人, 欧米人 (a kind of person: じん); role nouns from actions take にん
+        # (管理人, 料理人 are サ変 nouns and keep Sudachi's にん)
+        if _KANJI_RE.search(prev[0]) is None or len(prev[0]) >= 2 or ppos[2] == "副詞可能":
+            tok[1] = "じん"
+
+
+# nouns that are not サ変 in Sudachi but name a role, an action or a count: 借地人, 被告人, 複数人
+_NIN_AFTER = {"複数", "少数", "多数", "借地", "届出", "届け出", "申出", "差出", "受取", "名宛", "相続", "後見",
+              "発起", "受益", "請負", "差配", "仲買", "世話", "素", "旅", "勤め", "遊び", "名義", "被告", "参考",
+              "申立", "申立て", "立会", "立会い", "承継", "町", "代理", "番"}
 
 
 _JUU_BEFORE = {"日", "年", "晩", "夜", "今日", "明日", "一日", "一年", "世界", "日本", "国", "家", "町", "体", "部屋", "学校", "会社"}
@@ -713,9 +727,17 @@ def _kata_hou_rule(toks: list[list], i: int) -> None:
             nxt is not None and nxt[0] == "が" and after is not None
             and pos_of(after[2])[0] in ("形容詞", "形状詞") and after[0] not in ("多い", "少ない", "多く")
         )
-        tok[1] = "ほう" if before in _DIRECTION_NOUNS or comparison else "かた"  # AのほうがBい: comparison
+        direction = nxt is not None and nxt[0] == "を"  # 海の方を見る, 写真の方を確認: towards / that one
+        tok[1] = "ほう" if before in _DIRECTION_NOUNS or comparison or direction else "かた"  # AのほうがBい
     elif ppos[0] in ("助動詞", "動詞", "形容詞"):
-        tok[1] = "ほう" if nxt is not None and nxt[0] == "が" else "かた"
+        # 行った方がいい (comparison) vs 参加した方が多い / 希望する方がいます (people)
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        apos = pos_of(after[2])[0] if after is not None else ""
+        people = apos == "動詞" or (after is not None and after[0] in _AMOUNT_WORDS)
+        tok[1] = "ほう" if nxt is not None and nxt[0] == "が" and not people else "かた"
+
+
+_AMOUNT_WORDS = {"多い", "多く", "少ない", "少なく", "数多く", "大勢", "多数", "いる", "い", "いらっしゃる", "いらっしゃい"}
 
 
 _default: ReadingEngine | None = None
