@@ -27,6 +27,7 @@ def place_of(activity: Activity) -> Place:
         channel_id=str(channel.get("id") or ""),
         channel_name=str(channel.get("name") or ""),
         team_id=str(team.get("id") or ""),
+        tenant_id=str((data.get("tenant") or {}).get("id") or getattr(conversation, "tenant_id", None) or ""),
     )
 
 

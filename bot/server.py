@@ -10,13 +10,14 @@ import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, CallerIdConstants
+from botframework.connector.auth import AuthenticationConstants
 
-from bot.connector import Connector
+from bot.connector import BotCredentialsFactory, Connector
 from bot.delivery import Delivery
 from bot.handler import HidekiBot
 from bot.runner import JobRunner
@@ -26,6 +27,7 @@ from channels import build_registry
 from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
+from hideki.audit import AuditLog
 from hideki.llm import LLMGateway
 from hideki.logs import correlation_id
 from hideki.settings import Settings
@@ -49,8 +51,33 @@ class Parts:
     gateway: LLMGateway
 
 
+def _endpoints(settings: Settings) -> dict[str, str]:
+    """Bot Framework endpoint overrides (HIDEKI_BF_*), for the SDK's configuration object; {} for the public cloud.
+
+    Setting any of them switches the SDK to its parameterized authentication, which uses every value as given,
+    so the ones not set are filled in with the public-cloud values.
+    """
+    if not (settings.bf_openid_metadata_url or settings.bf_token_issuer or settings.bf_emulator_openid_metadata_url or settings.bf_login_url):
+        return {}
+    tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" and settings.app_tenant_id else AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+    login = settings.bf_login_url.rstrip("/") or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX.rstrip("/")
+    return {
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": settings.bf_openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": settings.bf_token_issuer or AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
+        "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": settings.bf_emulator_openid_metadata_url
+        or AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+        "TO_CHANNEL_FROM_BOT_LOGIN_URL": f"{login}/{tenant}",
+        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+        "OAUTH_URL": AuthenticationConstants.OAUTH_URL,
+        "CALLER_ID": CallerIdConstants.public_azure_channel,
+    }
+
+
 def build(settings: Settings) -> Parts:
-    """Wire the bot from settings. Raises PromptError / ValueError with a message naming the file on bad setup."""
+    """Wire the bot from settings. Raises PromptError / ValueError with a message naming the file on bad setup,
+    SettingsError when HIDEKI_ENV=production lacks Bot credentials."""
+    settings.check_production()
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
     db = Database(settings.db_path)
     shared = PipelineContext(
@@ -64,19 +91,34 @@ def build(settings: Settings) -> Parts:
     registry = build_registry(library, shared, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
-    dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens)
+    audit = AuditLog(db, settings.audit_store_content, settings.audit_retention_days, settings.audit_content_retention_days)
+    audit.purge()
+    dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens, audit)
     auth = ConfigurationBotFrameworkAuthentication(
         SimpleNamespace(
             APP_ID=settings.app_id,
             APP_PASSWORD=settings.app_password.get_secret_value(),
             APP_TYPE=settings.app_type if settings.auth_enabled else "MultiTenant",
             APP_TENANTID=settings.app_tenant_id,
-        )
+            **_endpoints(settings),
+        ),
+        credentials_factory=(
+            BotCredentialsFactory(
+                settings.app_id,
+                settings.app_password.get_secret_value(),
+                settings.app_tenant_id if settings.app_type == "SingleTenant" else "",
+                settings.bf_login_url,
+            )
+            if settings.bf_login_url and settings.auth_enabled and settings.app_type != "UserAssignedMSI"
+            else None
+        ),
     )
     speed_up_msrest()
     adapter = CloudAdapter(CachingAuthentication(auth))
     runner = JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs)
-    connector = Connector(settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id)
+    connector = Connector(
+        settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url
+    )
     service = BotService(settings, dispatcher, Delivery(connector), runner)
     bot = HidekiBot(service)
 
@@ -119,6 +161,16 @@ def check_activity(body: object) -> str | None:
     return None
 
 
+def tenant_of(body: dict) -> str | None:
+    """The Teams tenant of an activity: channelData.tenant.id, else conversation.tenantId."""
+    channel_data = body.get("channelData")
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+        return tenant["id"]
+    conversation_tenant = body["conversation"].get("tenantId") if isinstance(body.get("conversation"), dict) else None
+    return conversation_tenant if isinstance(conversation_tenant, str) and conversation_tenant else None
+
+
 def create_app(settings: Settings, parts: Parts | None = None) -> web.Application:
     parts = parts or build(settings)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -145,11 +197,21 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             activity = Activity().deserialize(body)
         except Exception:
             return _problem(400, "body is not a Bot Framework activity")
-        auth_header = request.headers.get("Authorization", "")
-        try:
-            invoke = await parts.adapter.process_activity(auth_header, activity, parts.bot.on_turn)
-        except (PermissionError, jwt.PyJWTError):
+        try:  # authenticated here, apart from the turn, so that every failure of it is a 401 and never a turn error
+            authenticated = await parts.adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization") or None
+            )
+        except requests.RequestException:
+            log.exception("Bot Framework signing keys could not be fetched")
+            return _problem(503, "token signing keys unavailable")
+        except Exception as error:  # PermissionError, jwt.PyJWTError, the SDK's bare Exceptions (endorsements, unknown kid)
+            log.info("request refused: %s: %s", type(error).__name__, error)
             return _problem(401, "unauthorized")
+        if settings.allowed_tenants and tenant_of(body) not in settings.allowed_tenants:
+            log.info("request refused: tenant not allowed", extra={"tenant": tenant_of(body)})
+            return _problem(403, "tenant not allowed")
+        try:
+            invoke = await parts.adapter.process_activity(authenticated, activity, parts.bot.on_turn)
         except Exception:  # the turn itself must not take the endpoint down
             log.exception("activity processing failed")
             return _problem(400, f"activity could not be processed (correlation id {cid})")

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -56,7 +57,7 @@ class BotService:
         if place.channel_id and place.channel_name:
             self.dispatcher.bindings.remember_name(place.channel_id, place.channel_name)
         elif place.channel_id and (known := self.dispatcher.bindings.name_of(place.channel_id)):
-            place = Place(place.conversation_id, place.kind, place.channel_id, known, place.team_id)
+            place = replace(place, channel_name=known)
         command = parse(text)
         files = teams.file_attachments(act)
         if command is not None and command.kind == "pipeline_action" and not files:

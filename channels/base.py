@@ -45,6 +45,7 @@ class Place:
     channel_id: str = ""
     channel_name: str = ""
     team_id: str = ""
+    tenant_id: str = ""
 
 
 @dataclass

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
+from hideki.audit import AuditLog, AuditRecord
 from hideki.llm import LLMGateway
 from hideki.storage import BindingStore, MemoryStore
 from hideki.tokens import TokenCounter
@@ -34,7 +36,9 @@ class Dispatcher:
         gateway: LLMGateway,
         file_bindings: Mapping[str, str],
         memory_tokens: int,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit = audit
         self.registry = registry
         self.bindings = bindings
         self.memory = memory
@@ -62,20 +66,38 @@ class Dispatcher:
             progress=progress,
             correlation_id=incoming.correlation_id,
         )
+        started = time.monotonic()
         try:
             reply = await pipeline.run(request)
         except Exception:
             log.exception("pipeline failed", extra={"pipeline": pipeline.name, "correlation_id": incoming.correlation_id})
+            self._audit(incoming, pipeline.name, request, Reply(""), started, "error")
             return Reply(APOLOGY.format(cid=incoming.correlation_id), remember=False)
+        outcome = "ok" if not reply.offline else ("offline" if request.llm is None else "fallback")
+        self._audit(incoming, pipeline.name, request, reply, started, outcome)
         log.info(
             "pipeline answered",
-            extra={"pipeline": pipeline.name, "offline": reply.offline, "tokens_in": reply.usage.prompt_tokens,
+            extra={"pipeline": pipeline.name, "outcome": outcome, "tokens_in": reply.usage.prompt_tokens,
                    "tokens_out": reply.usage.completion_tokens, "llm_calls": reply.usage.calls},
         )
         if uses_memory and reply.remember:
             self.memory.append(conversation, "user", incoming.text, self._counter.count(incoming.text))
             self.memory.append(conversation, "assistant", reply.text, self._counter.count(reply.text))
         return reply
+
+    def _audit(self, incoming: Incoming, pipeline: str, request: Request, reply: Reply, started: float, outcome: str) -> None:
+        if self.audit is None:
+            return
+        place, user = incoming.place, incoming.user
+        self.audit.record(AuditRecord(
+            correlation_id=incoming.correlation_id, user_id=user.id, user_name=user.name, aad_object_id=user.aad_object_id,
+            tenant_id=place.tenant_id, team_id=place.team_id, channel_id=place.channel_id, conversation_id=place.conversation_id,
+            pipeline=pipeline, model=request.llm.model if request.llm is not None else "",
+            tokens_in=reply.usage.prompt_tokens, tokens_out=reply.usage.completion_tokens, llm_calls=reply.usage.calls,
+            latency_ms=int((time.monotonic() - started) * 1000), outcome=outcome,
+            pii=getattr(request.llm, "pii_counts", {}) if request.llm is not None else {},
+            content=incoming.text,
+        ))
 
     async def act(self, action: Action, correlation_id: str = "") -> Reply | None:
         """A card button: `action.name` is "<pipeline>.<verb>". None if no pipeline answers it."""

@@ -37,12 +37,15 @@ class FileConfig(BaseModel):
     admins: list[str] = []
     bindings: dict[str, str] = {}
     pipelines: dict[str, PipelineParams] = {}
+    prices: dict[str, tuple[float, float]] = {}
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HIDEKI_", env_file=".env", extra="ignore", populate_by_name=True)
 
     # --- server -----------------------------------------------------------------------------------
+    # production refuses to start without Bot credentials (no accidental unauthenticated endpoint)
+    env: Literal["development", "production"] = "development"
     host: str = "0.0.0.0"
     port: int = Field(default=3978, validation_alias=AliasChoices("PORT", "HIDEKI_PORT"))
     data_dir: Path = Path("data")
@@ -59,6 +62,13 @@ class Settings(BaseSettings):
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
         default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
     )
+    # Bot Framework endpoints, for tests and sovereign clouds; leave empty for the public cloud.
+    bf_openid_metadata_url: str = ""  # OpenID configuration whose JWKS signs channel → bot tokens
+    bf_token_issuer: str = ""  # the `iss` of channel → bot tokens
+    bf_emulator_openid_metadata_url: str = ""  # OpenID configuration for Emulator / Entra-issued tokens
+    bf_login_url: str = ""  # Entra login host for bot → channel tokens; the tenant is appended
+    # Teams tenants whose activities are served (comma-separated); empty = every tenant
+    allowed_tenants: Annotated[list[str], NoDecode] = []
 
     # --- channels and replies ------------------------------------------------------------------------
     default_pipeline: str = "chat"
@@ -99,14 +109,20 @@ class Settings(BaseSettings):
     # FAQ imported on the first start when the knowledge base is empty; "" for none
     faq_seed: str = str(Path(__file__).resolve().parents[1] / "knowledge" / "samples" / "ict_helpdesk_faq.csv")
 
+    # --- audit and usage ---------------------------------------------------------------------------
+    audit_store_content: bool = False  # keep message texts in the audit log (cleared after the content retention)
+    audit_retention_days: float = Field(default=1825, gt=0)
+    audit_content_retention_days: float = Field(default=30, gt=0)
+
     # --- chat memory ---------------------------------------------------------------------------------
     memory_tokens: int = Field(default=4000, gt=0)
 
     # --- from the TOML file --------------------------------------------------------------------------
     bindings: dict[str, str] = {}
     pipelines: dict[str, PipelineParams] = {}
+    prices: dict[str, tuple[float, float]] = {}  # model -> (yen per 1M input tokens, per 1M output tokens)
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "allowed_tenants", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -117,6 +133,19 @@ class Settings(BaseSettings):
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    def check_production(self) -> None:
+        """In production, refuse to run without Bot credentials (raises SettingsError)."""
+        if self.env != "production":
+            return
+        missing = [] if self.app_id else ["MicrosoftAppId"]
+        if not self.app_password.get_secret_value() and self.app_type != "UserAssignedMSI":
+            missing.append("MicrosoftAppPassword")
+        if missing:
+            raise SettingsError(
+                f"HIDEKI_ENV=production では Bot の資格情報が必要です: {'、'.join(missing)} が設定されていません。"
+                "トークン検証なしで公開しないため起動を中止しました（ローカルで試すときは HIDEKI_ENV=development）。"
+            )
 
     @property
     def llm_mode(self) -> Literal["none", "openai", "azure"]:
@@ -135,6 +164,10 @@ class Settings(BaseSettings):
     @property
     def prompts_override_dir(self) -> Path:
         return self.data_dir / "prompts"
+
+    @property
+    def departments_file(self) -> Path:
+        return self.data_dir / "departments.csv"
 
     @property
     def knowledge_dir(self) -> Path:
@@ -200,3 +233,4 @@ def merge_file_config(settings: Settings, file: FileConfig, explicit: Mapping[st
     settings.admins = sorted(set(settings.admins) | set(file.admins))
     settings.bindings = {**file.bindings, **settings.bindings}
     settings.pipelines = {**file.pipelines, **settings.pipelines}
+    settings.prices = {**file.prices, **settings.prices}
