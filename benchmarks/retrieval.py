@@ -116,14 +116,14 @@ def abstention(index, qrels, queries, top_dev, path: Path) -> dict:
     off_scores = []
     for q in questions:
         hits = index.search(q, 1)
-        off_scores.append(hits[0].score if hits else -1.0)
-    dev = [(top_dev[qid].score, top_dev[qid].entry.id in qrels[qid]) for qid in queries
+        off_scores.append(hits[0].confidence if hits else -1.0)
+    dev = [(top_dev[qid].confidence, top_dev[qid].entry.id in qrels[qid]) for qid in queries
            if qid in qrels and top_dev.get(qid) is not None]
     out = {"jsquad_questions": len(questions),
            "jsquad_declined": sum(s < ix.ANSWER_THRESHOLD for s in off_scores) / len(off_scores),
            "answer_threshold": ix.ANSWER_THRESHOLD}
     sweep = []
-    for t in [x / 100 for x in range(30, 91, 2)]:
+    for t in [x / 100 for x in range(40, 71, 2)]:
         declined = sum(s < t for s in off_scores) / len(off_scores)
         answered = sum(ok and s >= t for s, ok in dev) / max(len(dev), 1)
         sweep.append((t, declined, answered))
