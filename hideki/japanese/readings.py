@@ -535,9 +535,15 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             tok[1] = "わたし"
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
+            # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
+            # 会費で行っています, 積極的に行っている; に行っている (has gone there) stays いっ
             after = toks[i + 2][0] if i + 2 < n else ""
+            destination = prev is not None and prev[0] in ("に", "へ", "まで") and not (
+                prev[0] == "に" and i >= 2 and toks[i - 2][0] == "的"
+            )
+            negative = after == "い" and i + 3 < n and toks[i + 3][0].startswith("な")  # 最近は行っていない
             if (prev is not None and prev[0] in ("を", "も")) or (
-                after.startswith("おり") and (prev is None or prev[0] not in ("に", "へ"))
+                (after.startswith("おり") or after in ("い", "いる")) and not destination and not negative
             ):
                 tok[1] = "おこなっ"
         elif surface == "後":
