@@ -17,6 +17,7 @@ log = logging.getLogger("hideki")
 
 def prepare(settings: Settings) -> web.Application:
     """Everything start-up does before serving; raises on a bad setup."""
+    settings.check_production()  # before anything is written or logged (build() checks it too)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     setup_logging(settings.log_level, settings.log_dir)
     install_offline_encodings(settings.cache_dir / "tiktoken")

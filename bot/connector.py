@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.auth import MicrosoftAppCredentials, PasswordServiceClientCredentialFactory
+from msal import ConfidentialClientApplication
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,49 @@ class Target:
     channel_id: str = "msteams"
 
 
+class BotCredentials(MicrosoftAppCredentials):
+    """The app's client-credentials token for bot → channel calls, from the public or a configured login host.
+
+    With `login_url` (HIDEKI_BF_LOGIN_URL) the authority is `{login_url}/{tenant}`; msal then reads that host's
+    `/{tenant}/v2.0/.well-known/openid-configuration` and skips instance discovery, which only knows Microsoft's
+    own hosts. Without it, this is exactly the SDK's MicrosoftAppCredentials (login.microsoftonline.com).
+    """
+
+    def __init__(self, app_id: str, password: str, tenant_id: str = "", login_url: str = "", oauth_scope: str | None = None) -> None:
+        super().__init__(app_id, password, channel_auth_tenant=tenant_id or None, oauth_scope=oauth_scope)
+        self._custom_login = bool(login_url)
+        if login_url:
+            self.oauth_endpoint = f"{login_url.rstrip('/')}/{self.tenant}"
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        if self.app is None and self._custom_login:  # the SDK builds its msal app lazily from self.app
+            self.app = ConfidentialClientApplication(
+                self.microsoft_app_id,
+                client_credential=self.microsoft_app_password,
+                authority=self.oauth_endpoint,
+                instance_discovery=False,
+            )
+        return super().get_access_token(force_refresh)
+
+
+class BotCredentialsFactory(PasswordServiceClientCredentialFactory):
+    """For the SDK's own outgoing calls (welcome, busy notice, apology) when HIDEKI_BF_LOGIN_URL is set."""
+
+    def __init__(self, app_id: str, password: str, tenant_id: str, login_url: str) -> None:
+        super().__init__(app_id, password, tenant_id)
+        self._login_url = login_url
+        self._credentials: dict[str, BotCredentials] = {}
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool):
+        if await self.is_authentication_disabled():
+            return MicrosoftAppCredentials.empty()
+        if not await self.is_valid_app_id(app_id):
+            raise PermissionError("Invalid app_id")
+        if oauth_scope not in self._credentials:  # one msal app (and token cache) per scope
+            self._credentials[oauth_scope] = BotCredentials(app_id, self.password, self.tenant_id or "", self._login_url, oauth_scope)
+        return self._credentials[oauth_scope]
+
+
 class ConnectorError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(f"connector answered {status}: {detail[:200]}")
@@ -49,13 +93,14 @@ class Connector:
         app_id: str = "",
         app_password: str = "",
         tenant_id: str = "",
+        login_url: str = "",
         retries: int = 4,
         backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
         timeout_s: float = 30.0,
     ) -> None:
         self._credentials = (
-            MicrosoftAppCredentials(app_id, app_password, channel_auth_tenant=tenant_id or None) if app_id else None
+            BotCredentials(app_id, app_password, tenant_id, login_url) if app_id else None
         )
         self._retries = retries
         self._backoff_s = backoff_s
