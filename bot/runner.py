@@ -22,6 +22,10 @@ class JobRunner:
         self._closing = False
 
     @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
     def pending(self) -> int:
         return len(self._tasks)
 

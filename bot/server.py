@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -30,6 +31,7 @@ from channels.registry import validate_bindings
 from hideki.audit import AuditLog
 from hideki.llm import LLMGateway
 from hideki.logs import correlation_id
+from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
 from hideki.settings import Settings
 from hideki.storage import BindingStore, Database, FeedbackStore, MemoryStore, ResultStore
 from knowledge.service import open_knowledge
@@ -173,7 +175,17 @@ def tenant_of(body: dict) -> str | None:
 
 def create_app(settings: Settings, parts: Parts | None = None) -> web.Application:
     parts = parts or build(settings)
-    app = web.Application(client_max_size=settings.max_body_bytes)
+
+    @web.middleware
+    async def observe(request: web.Request, handler):
+        started = time.perf_counter()
+        response = await handler(request)
+        if request.path == "/api/messages":
+            ACK_SECONDS.observe(time.perf_counter() - started)
+            REQUESTS.labels(str(response.status)).inc()
+        return response
+
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[observe])
     app[SERVICE_KEY] = parts.service
 
     async def messages(request: web.Request) -> web.Response:
@@ -191,6 +203,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             return _problem(400, "body is not valid JSON")
+        except RecursionError:  # e.g. 100,000 nested "[": json.loads recurses per level
+            return _problem(400, "body is nested too deeply")
         if problem := check_activity(body):
             return _problem(400, problem)
         try:
@@ -223,8 +237,21 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        runner = parts.runner
-        return web.json_response({"status": "ready", "pending_jobs": runner.pending, "llm": parts.gateway.describe})
+        """Ready when accepting work: not shutting down and the runner not full."""
+        runner, gateway = parts.runner, parts.gateway
+        ready = not runner.closing and runner.pending < settings.max_pending_jobs
+        return web.json_response(
+            {"status": "ready" if ready else "busy", "pending_jobs": runner.pending, "llm": gateway.describe,
+             "llm_circuit": gateway.breaker.state},
+            status=200 if ready else 503,
+        )
+
+    async def metrics(_: web.Request) -> web.Response:
+        QUEUE_DEPTH.set(parts.runner.pending)
+        LLM_IN_FLIGHT.set(parts.gateway.cap.in_flight)
+        BREAKER_OPEN.set(1 if parts.gateway.breaker.state == "open" else 0)
+        body, content_type = exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
 
     async def on_shutdown(_: web.Application) -> None:
         cancelled = await parts.runner.close(settings.shutdown_grace_s)
@@ -236,5 +263,6 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.on_shutdown.append(on_shutdown)
     return app

@@ -19,12 +19,16 @@ from bot.runner import JobRunner
 from channels.base import Action, Place, Reply, User
 from channels.dispatch import Dispatcher, Incoming
 from channels.registry import binding_key
+from hideki.limits import RateLimiter
 from hideki.logs import correlation_id
+from hideki.metrics import RATE_LIMITED
 from hideki.settings import Settings
 
 log = logging.getLogger(__name__)
 
 BUSY = "ただいま混み合っています。少し時間をおいて、もう一度送ってください。"
+SLOW_DOWN = "短い時間にたくさんのメッセージが届いたため、少し休ませてください。約{s}秒後にもう一度送ってください。"
+GLOBAL_SLOW_DOWN = "ただいま Hideki 全体が混み合っています。約{s}秒後にもう一度送ってください。"
 TIMED_OUT = "申し訳ありません。処理に時間がかかりすぎたため中断しました。文章を短くして、もう一度送ってください。（問い合わせ番号: {cid}）"
 INTERRUPTED = "申し訳ありません。Hideki の再起動のため処理を中断しました。もう一度送ってください。（問い合わせ番号: {cid}）"
 TOO_LARGE = "ファイル「{name}」は大きすぎるため読み込めません（上限 {mb} MB）。"
@@ -39,6 +43,7 @@ class BotService:
         self.delivery = delivery
         self.runner = runner
         self._session: aiohttp.ClientSession | None = None  # for downloading files users send
+        self.limiter = RateLimiter(settings.rate_user_per_minute, settings.rate_global_per_minute)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -58,6 +63,12 @@ class BotService:
             self.dispatcher.bindings.remember_name(place.channel_id, place.channel_name)
         elif place.channel_id and (known := self.dispatcher.bindings.name_of(place.channel_id)):
             place = replace(place, channel_name=known)
+        if limited := self.limiter.check(user.aad_object_id or user.id):
+            scope, wait = limited
+            RATE_LIMITED.labels(scope).inc()
+            message = (SLOW_DOWN if scope == "user" else GLOBAL_SLOW_DOWN).format(s=max(1, round(wait)))
+            self._submit(lambda: self._send_now(target, message), cid)
+            return
         command = parse(text)
         files = teams.file_attachments(act)
         if command is not None and command.kind == "pipeline_action" and not files:

@@ -10,6 +10,7 @@ from channels.base import Action, Attachment, Place, Progress, Reply, Request, U
 from channels.registry import Registry, Route
 from hideki.audit import AuditLog, AuditRecord
 from hideki.llm import LLMGateway
+from hideki.metrics import LLM_TOKENS, PIPELINE_SECONDS
 from hideki.storage import BindingStore, MemoryStore
 from hideki.tokens import TokenCounter
 
@@ -72,9 +73,13 @@ class Dispatcher:
         except Exception:
             log.exception("pipeline failed", extra={"pipeline": pipeline.name, "correlation_id": incoming.correlation_id})
             self._audit(incoming, pipeline.name, request, Reply(""), started, "error")
+            PIPELINE_SECONDS.labels(pipeline.name, "error").observe(time.monotonic() - started)
             return Reply(APOLOGY.format(cid=incoming.correlation_id), remember=False)
         outcome = "ok" if not reply.offline else ("offline" if request.llm is None else "fallback")
         self._audit(incoming, pipeline.name, request, reply, started, outcome)
+        PIPELINE_SECONDS.labels(pipeline.name, outcome).observe(time.monotonic() - started)
+        LLM_TOKENS.labels(pipeline.name, "in").inc(reply.usage.prompt_tokens)
+        LLM_TOKENS.labels(pipeline.name, "out").inc(reply.usage.completion_tokens)
         log.info(
             "pipeline answered",
             extra={"pipeline": pipeline.name, "outcome": outcome, "tokens_in": reply.usage.prompt_tokens,

@@ -20,6 +20,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from hideki.guard import CircuitBreaker, ConcurrencyCap, Rejected
+from hideki.metrics import LLM_ERRORS
 from hideki.settings import PipelineParams, Settings
 from hideki.tokens import TokenCounter
 
@@ -177,8 +178,10 @@ class LLMClient:
             async with self._cap.slot():
                 completion = await self._with_retries(messages, max_tokens, temperature)
         except Rejected as rejected:
+            LLM_ERRORS.labels(rejected.kind).inc()
             raise LLMError(rejected.kind) from None
         except LLMError as error:
+            LLM_ERRORS.labels(error.kind).inc()
             if error.kind not in ("bad_request", "empty"):  # the endpoint is unwell, not the request
                 self._breaker.failure()
             raise

@@ -1,0 +1,74 @@
+"""Metrics, readiness, rate limits, graceful shutdown and JSON logs with correlation ids."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from hideki.limits import RateLimiter
+from hideki.logs import JsonFormatter, correlation_id
+from tests.support import activities as A
+
+
+async def test_metrics_count_requests_pipelines_and_tokens(start_bot, connector, model):
+    bot = await start_bot(llm_base_url=model.base_url)
+    await bot.post(A.personal_message(connector.url, "こんにちは"))
+    await bot.client.post("/api/messages", data=b"{", headers={"Content-Type": "application/json"})
+    await bot.drain()
+    response = await bot.client.get("/metrics")
+    text = await response.text()
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+    assert 'hideki_requests_total{status="200"}' in text and 'hideki_requests_total{status="400"}' in text
+    assert 'hideki_pipeline_seconds_count{outcome="ok",pipeline="chat"}' in text
+    assert 'hideki_llm_tokens_total{direction="out",pipeline="chat"}' in text
+    assert "hideki_ack_seconds_bucket" in text and "hideki_jobs_pending 0.0" in text and "hideki_llm_circuit_open 0.0" in text
+
+
+async def test_readyz_reports_busy_when_shutting_down(start_bot):
+    bot = await start_bot()
+    assert (await bot.client.get("/readyz")).status == 200
+    await bot.parts.runner.close(0)
+    response = await bot.client.get("/readyz")
+    assert response.status == 503 and (await response.json())["status"] == "busy"
+
+
+def test_rate_limiter_per_user_and_global():
+    now = [0.0]
+    limiter = RateLimiter(per_user=2, overall=3, clock=lambda: now[0])
+    assert limiter.check("a") is None and limiter.check("a") is None
+    scope, wait = limiter.check("a")
+    assert scope == "user" and 59 < wait <= 60
+    assert limiter.check("b") is None
+    assert limiter.check("c")[0] == "global"
+    now[0] = 61
+    assert limiter.check("a") is None
+
+
+async def test_a_user_sending_too_fast_is_told_kindly_and_others_are_not_affected(start_bot, connector):
+    bot = await start_bot(rate_user_per_minute=2)
+    for _ in range(3):
+        await bot.post(A.personal_message(connector.url, "ヘルプ"))
+    await bot.post(A.personal_message(connector.url, "ヘルプ", user="29:other", aad="aad-other"))
+    await bot.drain()
+    texts = [s.body["text"] for s in connector.messages()]
+    assert sum("少し休ませてください" in t for t in texts) == 1 and sum("Hideki の使い方" in t for t in texts) == 3
+
+
+async def test_shutdown_tells_users_whose_answer_was_interrupted(start_bot, connector, model):
+    model.delay_s = 5
+    bot = await start_bot(llm_base_url=model.base_url)
+    await bot.post(A.personal_message(connector.url, "長い処理"))
+    await connector.wait_for(lambda: any(s.body.get("text") == "作成中…" for s in connector.sent))
+    await asyncio.wait_for(bot.parts.runner.close(grace_s=0.2), timeout=10)
+    assert "再起動のため処理を中断しました" in list(connector.final_texts().values())[-1]
+
+
+def test_json_logs_carry_the_correlation_id():
+    token = correlation_id.set("abc123")
+    try:
+        record = logging.LogRecord("hideki", logging.INFO, __file__, 1, "answered", (), None)
+        record.pipeline = "chat"
+        entry = json.loads(JsonFormatter().format(record))
+    finally:
+        correlation_id.reset(token)
+    assert entry["correlation_id"] == "abc123" and entry["pipeline"] == "chat" and entry["msg"] == "answered"
