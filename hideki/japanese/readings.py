@@ -509,6 +509,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
+    "間", "前",
 }
 
 
@@ -641,6 +642,61 @@ _JUU_BEFORE = {"日", "年", "晩", "夜", "今日", "明日", "一日", "一年
 def _juu_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and prev[0] in _JUU_BEFORE:
         tok[1] = "じゅう"  # 一日中, 世界中: throughout
+    elif prev is not None and nxt is not None and prev[0] in _LIST_DOTS and nxt[0] in _LIST_DOTS:
+        tok[1] = "ちゅう"  # 大・中・小, 小・中・高校生: the middle grade
+
+
+_LIST_DOTS = {"・", "･", "、", "，", "／", "/"}
+_DEMONSTRATIVES = {"この", "その", "あの", "どの"}
+
+
+def _tabi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _DEMONSTRATIVES and prev[0] != "どの":
+        tok[1] = "たび"  # この度, その度に: occasion (a degree is 度 ど after numbers)
+
+
+def _aida_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _DEMONSTRATIVES:
+        tok[1] = "あいだ"  # この間, その間: the interval (Sudachi reads the bare suffix かん)
+
+
+def _tane_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if nxt is not None and nxt[0] == "を" and (prev is None or pos_of(prev[2])[0] not in ("名詞", "接頭辞")):
+        tok[1] = "たね"  # 種を蒔く, 種を取り除く: seed (2種を選ぶ, 生物種を守る stay しゅ)
+
+
+_KANA_WORD = re.compile("[ぁ-ゖァ-ヺー]+")
+
+
+def _iro_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and _KANA_WORD.fullmatch(prev[0]) and pos_of(prev[2])[0] == "名詞":
+        tok[1] = "いろ"  # ローズ色, チーク色, べっこう色: colour names (after kanji 原色 げんしょく varies)
+
+
+_OKURIGANA_NOUN = re.compile(".*[\u3400-\u9fff][ぁ-ゖ]+")
+
+
+def _ji_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if (
+        prev is not None
+        and tok[1] == "とき"
+        and pos_of(prev[2])[0] == "名詞"
+        and _OKURIGANA_NOUN.fullmatch(prev[0])
+    ):
+        tok[1] = "じ"  # 申し込み時, お支払い時, 引き出し時: at the time of (a noun from a verb)
+
+
+def _zen_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    """前 as a prefix (former / previous): 前シーズン, 前議長, 前年度 → ぜん."""
+    if nxt is None or tok[1] != "まえ":
+        return
+    if prev is not None and pos_of(prev[2])[0] in ("名詞", "接尾辞", "動詞", "形容詞", "助動詞"):
+        return  # 駅前, 3日前, 始める前: before / in front of
+    npos = pos_of(nxt[2])
+    if npos[:2] == ("名詞", "普通名詞") and npos[2] not in ("助数詞可能", "副詞可能") and (
+        _KATAKANA_WORD.fullmatch(nxt[0]) or (len(nxt[0]) >= 2 and all(_KANJI_RE.match(c) for c in nxt[0]))
+    ):
+        tok[1] = "ぜん"
 
 
 def _hoka_rule(tok: list, prev: list | None, nxt: list | None) -> None:
@@ -674,7 +730,8 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 
 
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
-               "他": _hoka_rule, "その他": _hoka_rule}
+               "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
+               "色": _iro_rule, "時": _ji_rule, "前": _zen_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
