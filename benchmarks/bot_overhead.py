@@ -344,7 +344,8 @@ _seq = 0
 
 
 def _activities(service_url: str, n: int, tag: str) -> list[tuple[str, bytes]]:
-    """n channel @mentions, each a new thread in its own channel: (conversation id, JSON body)."""
+    """n channel @mentions, each a new thread in its own channel by its own user (as many staff would send them,
+    so per-user rate limits do not apply): (conversation id, JSON body)."""
     from tests.support.activities import channel_message
 
     global _seq
@@ -352,7 +353,8 @@ def _activities(service_url: str, n: int, tag: str) -> list[tuple[str, bytes]]:
     for _ in range(n):
         _seq += 1
         act = channel_message(
-            service_url, f"質問{_seq}: 住民票の写しを郵送で請求する方法を教えてください。", channel_id=f"19:{tag}-{_seq}@thread.tacv2"
+            service_url, f"質問{_seq}: 住民票の写しを郵送で請求する方法を教えてください。", channel_id=f"19:{tag}-{_seq}@thread.tacv2",
+            aad=f"aad-staff-{_seq}",
         )
         out.append((act["conversation"]["id"], json.dumps(act, ensure_ascii=False).encode()))
     return out

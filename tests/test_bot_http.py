@@ -236,7 +236,7 @@ async def test_when_the_runner_is_full_the_user_is_told_at_once(start_bot, conne
 
 async def test_many_messages_at_once_all_get_their_answer(start_bot, connector, model):
     model.delay_s = 0.2
-    bot = await start_bot(llm_base_url=model.base_url, max_concurrent_jobs=8)
+    bot = await start_bot(llm_base_url=model.base_url, max_concurrent_jobs=8, rate_user_per_minute=0)
     posts = [bot.post(A.channel_message(connector.url, f"質問{i}", channel_id=f"19:c{i}@thread.tacv2")) for i in range(40)]
     responses = await asyncio.gather(*posts)
     assert all(r.status == 200 for r in responses)
