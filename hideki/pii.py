@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 CATEGORIES = ("my_number", "phone", "email", "postal_address", "bank_account", "birth_date", "person_name")
@@ -98,7 +99,7 @@ _LABEL_KINDS = [
     ("mynumber", "個人番号|マイナンバー|マイナ番号|My ?Number"),
     ("account", "口座番号|口座No\\.?|口座|普通預金|当座預金|貯蓄預金|普通|当座|預金|貯金|振込先|振込口座|支店"),
     ("phone", "電話番号|電話|TEL|Tel|tel|FAX|Fax|fax|携帯|連絡先|ファックス|ファクス"),
-    ("birth", "生年月日|誕生日|生年|出生日|生まれ|DOB|Birthday"),
+    ("birth", "生年月日(?!欄)|誕生日(?![会月祝])|生年(?!金)|出生日|生まれ|DOB|Birthday"),
     ("other", "受付番号|整理番号|管理番号|注文番号|伝票番号|問い?合わせ番号|問合せ番号|申請番号|法人番号|"
               "会員番号|顧客番号|契約番号|証券番号|証書番号|型番|品番|製品番号|部品番号|製造番号|シリアル|"
               "登録番号|文書番号|通知番号|番号札|JAN|ISBN|被保険者番号|保険者番号|受給者番号|宛名番号|"
@@ -136,7 +137,7 @@ def _find_my_numbers(norm: str) -> list[tuple[int, int]]:
 
 # --------------------------------------------------------------------------- phone
 _PHONE = re.compile(
-    r"(?<![0-9A-Za-z\-+./:_@])"
+    r"(?<![0-9A-Za-z\-+./_@])"
     r"(?:\+81[ \-]?(?:\(0\)[ \-]?)?\d{1,4}[ \-]\d{1,4}[ \-]\d{3,4}"
     r"|\+81\d{9,10}"
     r"|\(0\d{1,4}\)[ ]?\d{1,4}[ \-]?\d{3,4}"
@@ -202,13 +203,14 @@ _KANA_CITIES = (
     "にかほ|うきは|みやま|えびの|たつの|かほく|いなべ|みよし|せたな|むつ|つがる|おいらせ|ニセコ"
 )
 _MUNI = rf"(?:(?:[{_K}]{{1,5}}|{_KANA_CITIES})(?:市|区|町|村|郡)){{1,3}}"
-_TOWN = rf"(?:[{_K}ァ-ヺ][{_K}ァ-ヺーがケヶノ]{{0,9}}?)?"
+_TOWN = rf"(?:[{_K}ァ-ヺ][{_K}ァ-ヺーがケヶノの]{{0,9}}?|[ぁ-ゖ]{{2,5}}[{_K}][{_K}ァ-ヺーがケヶノの]{{0,6}}?)?"
 _NUMK = r"(?:\d{1,5}|[一二三四五六七八九十〇]{1,4})"
 _SEP = r"(?:丁目|番地の?|番の?|号|-|の)"
-_BLOCK = rf"{_NUMK}(?:[ ]?{_SEP}[ ]?{_NUMK}){{0,3}}(?:番地|番(?![目手線組台])|号(?![館線機車議]))?"
-_ROOM = rf"(?:[ ]?[{_K}ァ-ヺーA-Za-z・]{{0,15}}[ ]?\d{{1,4}}号室)?"
+_END = r"(?:番地|番(?![目手線組台])|号(?![館線機車議]))"
+_BLOCK = rf"{_NUMK}(?:(?:[ ]?{_SEP}[ ]?{_NUMK}){{1,3}}{_END}?|{_END})"
+_ROOM = rf"(?:[ ]?[{_K}ァ-ヺーぁ-ゖA-Za-z・]{{0,15}}[ ]?\d{{1,4}}号室)?"
 _ADDRESS = re.compile(
-    rf"(?:(?:{_PREFS})[ ]?(?:{_MUNI})?|(?<![{_K}]){_MUNI})[ ]?{_TOWN}[ ]?{_BLOCK}{_ROOM}"
+    rf"(?:(?:{_PREFS})[ ]?{_MUNI}|(?<![{_K}]){_MUNI})[ ]?{_TOWN}[ ]?{_BLOCK}{_ROOM}"
 )
 _AREA = re.compile(rf"(?:(?:{_PREFS})[ ]?(?:{_MUNI})?|{_MUNI}){_TOWN}")
 _ADDRESS_LABEL = re.compile(r"^(?:現住所|旧住所|新住所|住所地|住所|所在地|居所|本籍地?|宛先|送付先|自宅|実家|転居先|転入先|転出先)")
@@ -299,10 +301,17 @@ _NOT_GIVEN_NAMES = frozenset(
     "兄貴 お前 奴 王 姫 猫 犬 鳥 熊 豚 うさ 馬 亀 坊や 主 若 ちび 新人 部下 同期 相手 店員 客".split())
 _NAME_LABELS = frozenset(
     "氏名 名前 お名前 申請者 相談者 届出人 世帯主 代理人 契約者 対象者 担当者 担当 本人 利用者 患者 児童 "
-    "生徒 保護者 申出人 請求者 受給者 被保険者 通報者 来庁者 依頼者 報告者 記入者 差出人 宛名".split())
+    "生徒 保護者 申出人 請求者 受給者 被保険者 通報者 来庁者 依頼者 報告者 記入者 差出人 宛名 名義 口座名義 名義人".split())
 _TITLES = frozenset(
     "市長 副市長 町長 村長 区長 知事 副知事 議員 議長 副議長 大臣 総理 首相 教育長 委員長 局長 部長 課長 "
-    "係長 室長 所長 館長 署長 会長 社長 理事長 院長 校長 先生 教授 監督 選手 代表 代議士 官房長官 長官".split())
+    "係長 室長 所長 館長 署長 会長 社長 理事長 院長 校長 先生 教授 監督 選手 代表 代議士 官房長官 長官 "
+    "主任 主査 主事 主幹 参事 課長補佐 係員 補佐 次長 審議官 技師 保健師".split())
+_SURNAME_HONORIFICS = frozenset(["様", "さま", "さん", "氏", "殿"])
+_NOT_SURNAMES = frozenset(
+    "神 王 皆 客 奥 姫 仏 主 殿 君 妃 嫁 婿 母 父 兄 姉 弟 妹 子 孫 店 家 大家 主人 旦那 親方 番頭 女将 師匠 殿様 "
+    "坊主 和尚 住職 神主 巫女 医者 大将 親分 奥方 方 若松 お客".split())
+# A full name right before these is part of a title, an award or a place, not a person being discussed.
+_NAME_COMPOUND_NEXT = frozenset("賞 杯 記念 記念館 文学賞 通り 邸 像 文庫 神社 寺 家 流 派 氏 一族 財団 基金".split())
 _PLACEHOLDER = re.compile(r"^(?:[A-Za-zＡ-Ｚａ-ｚ]{1,2}|[〇○◯●◎×✕△□■＊*＿_…・]+)$")
 _KATAKANA = re.compile(r"^[ァ-ヺー]+$")
 
@@ -323,6 +332,19 @@ def _is_name_token(m) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _surname_entry(surface: str) -> bool:
+    from hideki.japanese.sudachi import dictionary
+
+    return any(tuple(e.part_of_speech()[2:4]) == ("人名", "姓") for e in dictionary().lookup(surface))
+
+
+def _could_be_surname(m) -> bool:
+    s = m.surface()
+    return (m.part_of_speech()[:2] == ("名詞", "普通名詞") and s not in _NOT_SURNAMES and not s.endswith("屋")
+            and re.fullmatch(rf"[{_K}]{{1,4}}", s) is not None and _surname_entry(s))
+
+
 def _names_before(tokens: list, i: int, honorific: str) -> tuple[int, int] | None:
     picked: list[int] = []
     j = i - 1
@@ -338,6 +360,9 @@ def _names_before(tokens: list, i: int, honorific: str) -> tuple[int, int] | Non
             picked[:0] = [j - 1, j]
             j -= 2
             continue
+        elif (honorific in _SURNAME_HONORIFICS and not picked and _could_be_surname(m)
+              and not (j > 0 and tokens[j - 1].part_of_speech()[0] == "接頭辞")):
+            picked.insert(0, j)  # 森殿, 小池様: a common noun that is also a surname, right before the honorific
         elif (honorific in _CHILD_HONORIFICS and not picked and m.part_of_speech()[:2] == ("名詞", "普通名詞")
               and 1 <= len(s) <= 3 and s not in _NOT_GIVEN_NAMES
               and re.fullmatch(rf"[{_K}ぁ-ゖ]+", s)
@@ -346,7 +371,8 @@ def _names_before(tokens: list, i: int, honorific: str) -> tuple[int, int] | Non
         else:
             break
         j -= 1
-    if not picked or not any(_is_name_token(tokens[k]) or honorific in _CHILD_HONORIFICS for k in picked):
+    if not picked or not any(_is_name_token(tokens[k]) or _could_be_surname(tokens[k])
+                             or honorific in _CHILD_HONORIFICS for k in picked):
         return None
     return tokens[picked[0]].begin(), tokens[picked[-1]].end()
 
@@ -406,10 +432,12 @@ def _find_names(text: str) -> list[tuple[int, int]]:
             while j < n and tokens[j].surface() in (":", "：", " ", "　", "は", "、"):
                 j += 1
             k = j
-            while k < n and (_is_name_token(tokens[k]) or (
-                    tokens[k].surface() in (" ", "　") and k + 1 < n and _is_name_token(tokens[k + 1]) and k > j)):
+            while k < n and (_is_name_token(tokens[k]) or _KATAKANA.match(tokens[k].surface()) or (
+                    tokens[k].surface() in (" ", "　") and k + 1 < n and k > j
+                    and (_is_name_token(tokens[k + 1]) or _KATAKANA.match(tokens[k + 1].surface())))):
                 k += 1
-            if k > j:
+            if k > j and any(_is_name_token(tokens[x]) for x in range(j, k)) \
+                    and not (k < n and tokens[k].surface() in _TITLES):
                 out.append((tokens[j].begin(), tokens[k - 1].end()))
         elif pos[2:4] == ("人名", "姓"):
             k = i + 1
@@ -417,7 +445,8 @@ def _find_names(text: str) -> list[tuple[int, int]]:
                 k += 1
             if k < n and tokens[k].part_of_speech()[2:4] == ("人名", "名"):
                 nxt = tokens[k + 1].surface() if k + 1 < n else ""
-                if nxt not in _TITLES:
+                name = tokens[k].surface()
+                if nxt not in _TITLES and nxt not in _NAME_COMPOUND_NEXT and name[-1:] + nxt not in _TITLES:
                     out.append((m.begin(), tokens[k].end()))
     return out
 
