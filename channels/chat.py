@@ -53,6 +53,8 @@ class ChatPipeline:
         try:
             completion = await llm.complete([system, *history, question])
         except LLMError as exc:
+            if exc.kind == "pii_blocked":
+                return Reply(f"⚠️ {exc.user_message}個人情報を除いてから、もう一度送ってください。", offline=True, remember=False)
             return Reply(
                 f"⚠️ {exc.user_message}少し待ってから、同じメッセージをもう一度送ってください。",
                 offline=True,

@@ -11,6 +11,7 @@ from channels.registry import Registry, Route
 from hideki.audit import AuditLog, AuditRecord
 from hideki.llm import LLMGateway
 from hideki.metrics import LLM_TOKENS, PIPELINE_SECONDS
+from hideki.privacy import GuardedClient
 from hideki.storage import BindingStore, MemoryStore
 from hideki.tokens import TokenCounter
 
@@ -48,6 +49,12 @@ class Dispatcher:
         self.memory_tokens = memory_tokens
         self._counter = TokenCounter(gateway.settings.llm_model)
 
+    def _client_for(self, pipeline: str):
+        """The pipeline's model client behind the PII guard (None offline)."""
+        client = self.gateway.client_for(pipeline)
+        mode = self.gateway.settings.params_for(pipeline).pii
+        return GuardedClient(client, mode) if client is not None and mode != "off" else client
+
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)
 
@@ -63,7 +70,7 @@ class Dispatcher:
             place=incoming.place,
             attachments=incoming.attachments,
             history=self.memory.recent(conversation, self.memory_tokens) if uses_memory else [],
-            llm=self.gateway.client_for(pipeline.name),
+            llm=self._client_for(pipeline.name),
             progress=progress,
             correlation_id=incoming.correlation_id,
         )
@@ -100,7 +107,7 @@ class Dispatcher:
             pipeline=pipeline, model=request.llm.model if request.llm is not None else "",
             tokens_in=reply.usage.prompt_tokens, tokens_out=reply.usage.completion_tokens, llm_calls=reply.usage.calls,
             latency_ms=int((time.monotonic() - started) * 1000), outcome=outcome,
-            pii=getattr(request.llm, "pii_counts", {}) if request.llm is not None else {},
+            pii=dict(getattr(request.llm, "pii_counts", {})),
             content=incoming.text,
         ))
 

@@ -69,6 +69,7 @@ _USER_MESSAGES = {
     "empty": "生成AIモデルから空の応答が返りました。",
     "busy": "生成AIモデルへの依頼が混み合っています。",
     "circuit_open": "生成AIモデルが応答しない状態が続いています。",
+    "pii_blocked": "個人情報を含むため、生成AIには送りませんでした。",
 }
 
 
@@ -82,6 +83,8 @@ class LLMError(Exception):
 
     @property
     def user_message(self) -> str:
+        if self.kind == "pii_blocked" and self.detail:  # says what was found (categories and counts, not values)
+            return self.detail
         return _USER_MESSAGES.get(self.kind, _USER_MESSAGES["server"])
 
 

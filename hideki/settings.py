@@ -26,6 +26,7 @@ class PipelineParams(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, gt=0)
     input_tokens: int | None = Field(default=None, gt=0, description="input budget for this pipeline")
+    pii: Literal["mask", "block", "off"] | None = None  # personal information before the model (default: pii_mode)
 
 
 class FileConfig(BaseModel):
@@ -111,6 +112,11 @@ class Settings(BaseSettings):
     # FAQ imported on the first start when the knowledge base is empty; "" for none
     faq_seed: str = str(Path(__file__).resolve().parents[1] / "knowledge" / "samples" / "ict_helpdesk_faq.csv")
 
+    # --- personal information ------------------------------------------------------------------------
+    # before anything goes to the model: "mask" (placeholders out, originals back), "block" (nothing sent;
+    # the offline engine answers) or "off"; per pipeline with pii = "…" in [pipelines.<name>]
+    pii_mode: Literal["mask", "block", "off"] = "mask"
+
     # --- audit and usage ---------------------------------------------------------------------------
     audit_store_content: bool = False  # keep message texts in the audit log (cleared after the content retention)
     audit_retention_days: float = Field(default=1825, gt=0)
@@ -195,6 +201,7 @@ class Settings(BaseSettings):
             temperature=self.llm_temperature if own.temperature is None else own.temperature,
             max_tokens=own.max_tokens or self.llm_max_tokens,
             input_tokens=own.input_tokens or self.llm_context_tokens - (own.max_tokens or self.llm_max_tokens),
+            pii=own.pii or self.pii_mode,
         )
 
 

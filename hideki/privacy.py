@@ -1,0 +1,54 @@
+"""The PII guard in front of the model: nothing personal leaves the machine.
+
+`GuardedClient` wraps a pipeline's LLMClient. Before each call the user-side messages are analysed locally
+(hideki.pii). In "mask" mode personal information is replaced by placeholders (［氏名1］, ［電話番号1］ …) that
+the model sees instead, and the originals are put back into its answer; in "block" mode the call is not made
+at all and the pipeline answers with its offline engine, saying what was found. Counts per category (never
+the values) go to the audit log and the metrics.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from hideki.llm import Completion, LLMClient, LLMError, Message
+from hideki.metrics import PII_FINDINGS
+from hideki.pii import describe, find_pii, mask, restore
+
+_SEPARATOR = "\n\u241e\n"  # joins the messages so that one mapping covers a whole call
+SCANNED_ROLES = ("user", "assistant")  # system prompts are the admins' own text
+
+
+class GuardedClient:
+    def __init__(self, inner: LLMClient, mode: str) -> None:
+        if mode not in ("mask", "block"):
+            raise ValueError(f"unknown PII mode {mode!r}")
+        self._inner = inner
+        self.mode = mode
+        self.pii_counts: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:  # model, counter, params, input_budget …
+        return getattr(self._inner, name)
+
+    async def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
+        scanned = [i for i, m in enumerate(messages) if m.get("role") in SCANNED_ROLES and m.get("content")]
+        joined = _SEPARATOR.join(messages[i]["content"] for i in scanned)
+        findings = find_pii(joined)
+        if not findings:
+            return await self._inner.complete(messages, **kwargs)
+        counts = Counter(f.category for f in findings)
+        for category, n in counts.items():
+            PII_FINDINGS.labels(category, self.mode).inc(n)
+        self.pii_counts.update(counts)
+        if self.mode == "block":
+            raise LLMError("pii_blocked", f"{describe(findings)}。個人情報を含むため、生成AIには送りませんでした。")
+        masked, mapping = mask(joined, findings)
+        parts = masked.split(_SEPARATOR)
+        if len(parts) != len(scanned):  # a finding spanned two messages: mask each on its own, never send raw
+            raise LLMError("pii_blocked", f"{describe(findings)}。個人情報を含むため、生成AIには送りませんでした。")
+        safe = [dict(m) for m in messages]
+        for index, part in zip(scanned, parts):
+            safe[index]["content"] = part
+        completion = await self._inner.complete(safe, **kwargs)
+        completion.text = restore(completion.text, mapping)
+        return completion
