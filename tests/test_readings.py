@@ -283,3 +283,15 @@ def test_large_user_dictionary(tmp_path: Path) -> None:
     toks = engine.tokens(text)
     assert "".join(s for s, _ in toks) == text
     assert toks.count(("区役所前", "くやくしょまえ")) == 50
+
+
+@pytest.mark.parametrize(
+    "text, surface, reading",
+    [
+        ("正しく使う", "正しく", "ただしく"),
+        ("浮気相手の素性を知る", "素性", "すじょう"),
+        ("臼杵の石仏", "石仏", "せきぶつ"),
+    ],
+)
+def test_shipped_dictionary_common_words(text: str, surface: str, reading: str) -> None:
+    assert reading_of(text, surface) == reading
