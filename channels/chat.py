@@ -22,6 +22,7 @@ class ChatPipeline:
     description = "何でも相談できる汎用アシスタントです。会話の流れ（チャネルではスレッドごと）を覚えて答えます。"
     prompts = {"system": ("today",)}
     uses_memory = True
+    max_input_chars = 20_000
 
     def __init__(self, context: PipelineContext, today: Callable[[], dt.date] = dt.date.today) -> None:
         self._prompts = context.prompts

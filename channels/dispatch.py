@@ -17,6 +17,7 @@ from hideki.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
+TOO_LONG = "メッセージが長すぎます（{n:,}文字）。「{title}」で受け付けるのは {limit:,}文字までです。分けて送ってください。"
 APOLOGY = "申し訳ありません。処理中にエラーが発生しました。時間をおいて、もう一度送ってください。（問い合わせ番号: {cid}）"
 
 
@@ -62,6 +63,9 @@ class Dispatcher:
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
             pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
+        limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or getattr(pipeline, "max_input_chars", None)
+        if limit and len(incoming.text) > limit:
+            return Reply(TOO_LONG.format(title=pipeline.title, n=len(incoming.text), limit=limit), remember=False)
         uses_memory = getattr(pipeline, "uses_memory", False)
         conversation = incoming.place.conversation_id
         request = Request(

@@ -52,6 +52,7 @@ class QAPipeline:
     description = "お知らせやマニュアルから、FAQ 用の質問と回答の組を作ります（FAQ 取り込み用 CSV 付き）。"
     prompts = {"system": (), "user": ("n", "text")}
     uses_memory = False
+    max_input_chars = MAX_CHARS
 
     def __init__(self, context: PipelineContext) -> None:
         self._prompts = context.prompts

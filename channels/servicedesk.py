@@ -51,6 +51,7 @@ class ServiceDeskPipeline:
     description = "ICT に関する質問に、FAQ を根拠として出典付きで答えます。"
     prompts = {"system": ("contact",), "user": ("entries", "question")}
     uses_memory = False
+    max_input_chars = 2_000
     file_types = FILE_TYPES  # in a 1:1 chat, admins send FAQ files to import
 
     def __init__(self, context: PipelineContext) -> None:

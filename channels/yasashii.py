@@ -81,6 +81,7 @@ class YasashiiPipeline:
     description = "公用文をやさしい日本語に書き換え、漢字に読み仮名を付けます。"
     prompts = {"system": (), "user": ("text",), "retry": ("missing",)}
     uses_memory = False
+    max_input_chars = MAX_CHARS
 
     def __init__(self, context: PipelineContext) -> None:
         self._prompts = context.prompts

@@ -27,6 +27,7 @@ class PipelineParams(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     input_tokens: int | None = Field(default=None, gt=0, description="input budget for this pipeline")
     pii: Literal["mask", "block", "off"] | None = None  # personal information before the model (default: pii_mode)
+    max_input_chars: int | None = Field(default=None, gt=0)  # longest message accepted (default: the pipeline's own)
 
 
 class FileConfig(BaseModel):
@@ -202,6 +203,7 @@ class Settings(BaseSettings):
             max_tokens=own.max_tokens or self.llm_max_tokens,
             input_tokens=own.input_tokens or self.llm_context_tokens - (own.max_tokens or self.llm_max_tokens),
             pii=own.pii or self.pii_mode,
+            max_input_chars=own.max_input_chars,
         )
 
 

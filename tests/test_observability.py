@@ -72,3 +72,16 @@ def test_json_logs_carry_the_correlation_id():
     finally:
         correlation_id.reset(token)
     assert entry["correlation_id"] == "abc123" and entry["pipeline"] == "chat" and entry["msg"] == "answered"
+
+
+async def test_per_pipeline_input_limits_give_a_clear_message(start_bot, connector):
+    from hideki.settings import PipelineParams
+
+    bot = await start_bot(bindings={"19:desk@thread.tacv2": "servicedesk", "19:qa@thread.tacv2": "qa"},
+                          pipelines={"qa": PipelineParams(max_input_chars=100)})
+    await bot.post(A.channel_message(connector.url, "あ" * 2001, channel_id="19:desk@thread.tacv2"))
+    await bot.post(A.channel_message(connector.url, "い" * 101, channel_id="19:qa@thread.tacv2"))
+    await bot.drain()
+    texts = sorted(connector.final_texts().values())
+    assert any("「サービスデスク」で受け付けるのは 2,000文字まで" in t for t in texts)
+    assert any("「Q&A生成」で受け付けるのは 100文字まで" in t for t in texts)
