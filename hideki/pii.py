@@ -314,6 +314,8 @@ _NOT_SURNAMES = frozenset(
 _NAME_COMPOUND_NEXT = frozenset("賞 杯 記念 記念館 文学賞 通り 邸 像 文庫 神社 寺 家 流 派 氏 一族 財団 基金".split())
 _PLACEHOLDER = re.compile(r"^(?:[A-Za-zＡ-Ｚａ-ｚ]{1,2}|[〇○◯●◎×✕△□■＊*＿_…・]+)$")
 _KATAKANA = re.compile(r"^[ァ-ヺー]+$")
+_ORGANISATION = re.compile(r"(?:コーポレーション|カンパニー|ショップ|ストア|サービス|システム|グループ|センター|クラブ|ホテル|"
+                           r"工房|商店|興業|工業|産業|商事|建設|電機|製作所)$")
 
 
 def _is_name_token(m) -> bool:
@@ -327,7 +329,7 @@ def _is_name_token(m) -> bool:
         return True
     if pos[1] == "固有名詞" and pos[2] == "地名" and len(s) <= 3:
         return True
-    if m.is_oov() and re.fullmatch(rf"[{_K}ァ-ヺー]+", s):
+    if m.is_oov() and re.fullmatch(rf"[{_K}ァ-ヺー]+", s) and not _ORGANISATION.search(s):
         return True
     return False
 
@@ -446,7 +448,9 @@ def _find_names(text: str) -> list[tuple[int, int]]:
             if k < n and tokens[k].part_of_speech()[2:4] == ("人名", "名"):
                 nxt = tokens[k + 1].surface() if k + 1 < n else ""
                 name = tokens[k].surface()
-                if nxt not in _TITLES and nxt not in _NAME_COMPOUND_NEXT and name[-1:] + nxt not in _TITLES:
+                glued = len(name) == 1 and re.match(rf"[{_K}]", nxt)  # 斎藤|一|軍: 一軍, not a given name
+                if nxt not in _TITLES and nxt not in _NAME_COMPOUND_NEXT and name[-1:] + nxt not in _TITLES \
+                        and not glued:
                     out.append((m.begin(), tokens[k].end()))
     return out
 
