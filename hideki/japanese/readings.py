@@ -401,6 +401,7 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "号": ("ごう", "plain"), "条": ("じょう", "plain"), "台": ("だい", "plain"), "代": ("だい", "plain"),
     "部": ("ぶ", "plain"), "問": ("もん", "plain"), "万": ("まん", "plain"), "億": ("おく", "plain"),
     "日": ("にち", "day"), "日間": ("にちかん", "day"), "日目": ("にちめ", "day"),
+    "畳": ("じょう", "plain"), "字": ("じ", "plain"), "つ": ("つ", "tsu"),
     "晩": ("ばん", "native"), "部屋": ("へや", "native"), "言": ("こと", "native"), "通り": ("とおり", "native"),
     "キロ": ("きろ", "k"), "キロメートル": ("きろめーとる", "k"), "キログラム": ("きろぐらむ", "k"),
     "キロリットル": ("きろりっとる", "k"), "カップ": ("かっぷ", "k"), "ケース": ("けーす", "k"), "コース": ("こーす", "k"),
@@ -412,8 +413,11 @@ _FOUR_SEVEN_NINE: dict[str, tuple[str, str, str]] = {
     "月": ("し", "しち", "く"), "時": ("よ", "しち", "く"), "時間": ("よ", "なな", "く"),
     "年": ("よ", "なな", "きゅう"), "年間": ("よ", "なな", "きゅう"), "年度": ("よ", "なな", "きゅう"),
     "円": ("よ", "なな", "きゅう"), "人": ("よ", "なな", "きゅう"), "日": ("よっ", "しち", "く"),
-    "日間": ("よっ", "しち", "く"), "日目": ("よっ", "しち", "く"),
+    "日間": ("よっ", "しち", "く"), "日目": ("よっ", "しち", "く"), "畳": ("よ", "なな", "きゅう"),
+    "字": ("よ", "なな", "きゅう"),
 }
+# native numbers before つ: ひとつ ふたつ みっつ … ここのつ (3つ, 四つ星)
+_TSU_NUMBERS = {1: "ひと", 2: "ふた", 3: "みっ", 4: "よっ", 5: "いつ", 6: "むっ", 7: "なな", 8: "やっ", 9: "ここの"}
 _DAYS = {2: "ふつ", 3: "みっ", 4: "よっ", 5: "いつ", 6: "むい", 7: "なの", 8: "よう", 9: "ここの", 10: "とお",
          14: "じゅうよっ", 20: "はつ", 24: "にじゅうよっ"}
 _WEEKDAYS = {"月": "げつ", "火": "か", "水": "すい", "木": "もく", "金": "きん", "土": "ど", "日": "にち"}
@@ -428,6 +432,8 @@ def counter_readings(n: int | None, counter: str, first_of_month: bool = False) 
     num = "なん" if n is None else number_reading(n)
     if n is not None and counter in ("人",) and n in (1, 2):
         return ("ひと" if n == 1 else "ふた"), "り"
+    if cls == "tsu":
+        return (_TSU_NUMBERS[n], base) if n in _TSU_NUMBERS else None
     if cls == "native":
         if n in _NATIVE_NUMBERS:
             return _NATIVE_NUMBERS[n], base  # 一晩 ひとばん, 一言 ひとこと, 一通り ひととおり
@@ -772,6 +778,11 @@ def _number_rule(toks: list[list], i: int) -> None:
                 after2[2] in _numeral_pos_ids() or after2[0] == "何"
             ):
                 readings = (tok[1] if value is None else number_reading(value), "ぶん")  # 3分の1: a fraction
+            if (
+                readings is not None and counter == "つ" and readings[0].endswith("っ") and i + 2 < len(toks)
+                and _KANJI_RE.match(after) and pos_of(toks[i + 2][2])[0] == "名詞"
+            ):
+                readings = (readings[0][:-1], readings[1])  # 三つ星 みつぼし, 四つ角 よつかど, 八つ橋 やつはし
             if readings is not None:
                 tok[1], nxt[1] = readings
                 return
