@@ -205,6 +205,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             return _problem(400, "body is not valid JSON")
         except RecursionError:  # e.g. 100,000 nested "[": json.loads recurses per level
             return _problem(400, "body is nested too deeply")
+        except RecursionError:  # e.g. 100,000 nested "[": json.loads recurses per level
+            return _problem(400, "body is nested too deeply")
         if problem := check_activity(body):
             return _problem(400, problem)
         try:
@@ -228,6 +230,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             invoke = await parts.adapter.process_activity(authenticated, activity, parts.bot.on_turn)
         except Exception:  # the turn itself must not take the endpoint down
             log.exception("activity processing failed")
+            return _problem(400, f"activity could not be processed (correlation id {cid})")
+        if invoke is not None and invoke.status >= 500:  # the SDK's 501 when the invoke's turn failed (on_turn_error ran)
             return _problem(400, f"activity could not be processed (correlation id {cid})")
         if invoke is not None:
             return web.json_response(invoke.body, status=invoke.status)

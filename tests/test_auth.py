@@ -27,6 +27,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import jwt
 import pytest
@@ -140,13 +141,12 @@ class IdentityProvider:
         return jwt.encode(payload, key or self.signing_key, algorithm="RS256", headers={"kid": kid})
 
 
-@pytest.fixture(scope="module")
-def identity(tmp_path_factory) -> IdentityProvider:
-    """The identity provider on HTTPS in its own thread (the SDK's key fetch blocks the bot's loop)."""
+def start_identity_provider(tmp_dir: Path) -> tuple[IdentityProvider, Callable[[], None]]:
+    """The identity provider on HTTPS in a thread of its own (the SDK's key fetch blocks the bot's loop)."""
     tls_key = _rsa_key()
-    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca_file = tmp_dir / "ca.pem"
     ca_file.write_bytes(_self_signed_cert(tls_key))
-    key_file = ca_file.with_name("key.pem")
+    key_file = tmp_dir / "key.pem"
     key_file.write_bytes(tls_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(ca_file, key_file)
@@ -168,9 +168,20 @@ def identity(tmp_path_factory) -> IdentityProvider:
     thread = threading.Thread(target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True)
     thread.start()
     assert started.wait(30)
+
+    def stop() -> None:
+        asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+    return provider, stop
+
+
+@pytest.fixture(scope="module")
+def identity(tmp_path_factory) -> IdentityProvider:
+    provider, stop = start_identity_provider(tmp_path_factory.mktemp("tls"))
     yield provider
-    asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
+    stop()
 
 
 @dataclass
