@@ -91,10 +91,11 @@ class ReadingEngine:
             toks, hits = self._split_at_dots(chunk)
         else:
             toks, hits = self._sudachi_tokens(chunk)
-        apply_context_rules(toks, hits)
+        if hits:
+            apply_context_rules(toks, hits)
         if self._user_re is not None:
             self._apply_user_entries(chunk, toks)
-        return [(t[0], t[1]) for t in toks]
+        return [(s, r) for s, r, _ in toks]
 
     def _split_at_dots(self, chunk: str) -> tuple[list[list], list[int]]:
         """Tokenize around each ・ separately: Sudachi has entries like 日・祝 that swallow it (日曜日・祝日)."""
