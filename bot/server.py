@@ -205,8 +205,6 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             return _problem(400, "body is not valid JSON")
         except RecursionError:  # e.g. 100,000 nested "[": json.loads recurses per level
             return _problem(400, "body is nested too deeply")
-        except RecursionError:  # e.g. 100,000 nested "[": json.loads recurses per level
-            return _problem(400, "body is nested too deeply")
         if problem := check_activity(body):
             return _problem(400, problem)
         try:
