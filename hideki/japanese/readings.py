@@ -540,7 +540,8 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
         if surface == "方":
             _kata_hou_rule(toks, i)
         elif surface == "私":
-            tok[1] = "わたし"
+            # わたし, but the humble plural 私ども / 私共 is わたくしども
+            tok[1] = "わたくし" if nxt is not None and nxt[0] in ("ども", "共") else "わたし"
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
