@@ -817,8 +817,14 @@ def _kata_hou_rule(toks: list[list], i: int) -> None:
             nxt is not None and nxt[0] == "が" and after is not None
             and pos_of(after[2])[0] in ("形容詞", "形状詞") and after[0] not in ("多い", "少ない", "多く")
         )
+        # Aの方が割合が多い: a second subject after 方が is a comparison too
+        after2 = toks[i + 3][0] if i + 3 < len(toks) else ""
+        if nxt is not None and nxt[0] == "が" and after is not None and pos_of(after[2])[0] == "名詞" and after2 == "が":
+            comparison = True
         direction = nxt is not None and nxt[0] == "を"  # 海の方を見る, 写真の方を確認: towards / that one
-        tok[1] = "ほう" if before in _DIRECTION_NOUNS or comparison or direction else "かた"  # AのほうがBい
+        # 私の方から: one's own side (nobody calls themselves 方 かた)
+        side = before in _DIRECTION_NOUNS or before in _FIRST_PERSON
+        tok[1] = "ほう" if side or comparison or direction else "かた"  # AのほうがBい
     elif ppos[0] in ("助動詞", "動詞", "形容詞"):
         # 行った方がいい (comparison) vs 参加した方が多い / 希望する方がいます (people)
         after = toks[i + 2] if i + 2 < len(toks) else None
@@ -827,6 +833,8 @@ def _kata_hou_rule(toks: list[list], i: int) -> None:
         tok[1] = "ほう" if nxt is not None and nxt[0] == "が" and not people else "かた"
 
 
+_FIRST_PERSON = {"私", "わたし", "わたくし", "僕", "ぼく", "俺", "おれ", "自分", "我々", "私たち", "私達", "僕ら",
+                 "弊社", "当社", "当方", "うち"}
 _AMOUNT_WORDS = {"多い", "多く", "少ない", "少なく", "数多く", "大勢", "多数", "いる", "い", "いらっしゃる", "いらっしゃい"}
 
 
