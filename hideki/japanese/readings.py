@@ -483,6 +483,8 @@ RENDAKU: dict[str, tuple[str, str]] = {
     "漬け": ("つけ", "づけ"), "机": ("つくえ", "づくえ"), "書き": ("かき", "がき"),
     "川沿い": ("かわぞい", "がわぞい"), "日": ("", "び"),
 }
+# suffixes of manner that voice even after time/adverbial nouns: 通常通り, いつも通り, 普段使い
+_MANNER_SUFFIXES = {"通り", "使い", "遣い"}
 _PLAIN_AFTER = {"助詞", "補助記号", "動詞", "形容詞", "助動詞", "連体詞", "記号", "空白"}
 _DIRECTION_NOUNS = set("東西南北上下左右前後奥横外内") | {"こちら", "そちら", "あちら", "どちら", "こっち", "そっち", "あっち", "どっち", "手前", "向こう", "反対", "逆"}
 _NAN_NEXT = ("だ", "で", "と", "の", "な", "ど", "て", "じ", "ぜ")
@@ -583,6 +585,16 @@ def _rendaku_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         and prev[0][-1:] != "々"
         and (plain or _bi_after(tok[1], prev[0]))
         and not (tok[0] == "本" and nxt is not None and pos_of(nxt[2])[0] == "名詞")  # 本放送: this/main
+    ):
+        tok[1] = voiced
+    elif prev is not None and (
+        (
+            tok[0] in _MANNER_SUFFIXES
+            and pos_of(tok[2])[0] == "名詞"  # not the verb (そのまま使います)
+            and (ppos[2] == "副詞可能" or prev[0] == "まで")  # 普段使い, これまで通り
+            and (nxt is None or nxt[0] not in ("を", "が"))  # 駅まで通りを歩く: the street
+        )
+        or (tok[0] == "星" and prev[0] == "つ")  # 三つ星 みつぼし, 五つ星
     ):
         tok[1] = voiced
     elif plain and (prev is None or ppos[0] in _PLAIN_AFTER or (ppos[1] == "数詞" and tok[0] not in COUNTERS)):
