@@ -518,7 +518,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前",
+    "間", "前", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -544,6 +544,8 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
         elif surface == "私":
             # わたし, but the humble plural 私ども / 私共 is わたくしども
             tok[1] = "わたくし" if nxt is not None and nxt[0] in ("ども", "共") else "わたし"
+        elif surface[0] == "描":
+            _kaku_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
@@ -619,8 +621,23 @@ def _san_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 
 
 def _ie_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if prev is not None and pos_of(prev[2])[2] == "人名":
-        tok[1] = "け"  # 佐藤家: the family
+    if prev is None:
+        return
+    ppos = pos_of(prev[2])
+    if ppos[2] == "人名" or (ppos[1] == "固有名詞" and _KATAKANA_WORD.fullmatch(prev[0])) or (
+        len(prev[0]) >= 2 and _KATAKANA_WORD.fullmatch(prev[0]) and ppos[0] == "名詞"
+    ):
+        tok[1] = "け"  # 佐藤家, ルクセンブルク家, ポチ家: the family / house of
+
+
+# 絵を描く: drawing a picture is かく (えがく stays for figures, dreams and circles)
+_PICTURES = ("絵", "画", "イラスト", "マンガ", "漫画", "まんが", "似顔絵", "挿絵", "イラストレーション")
+
+
+def _kaku_rule(toks: list[list], i: int) -> None:
+    tok = toks[i]
+    if tok[1].startswith("えが") and i >= 2 and toks[i - 1][0] == "を" and toks[i - 2][0].endswith(_PICTURES):
+        tok[1] = "か" + tok[1][2:]
 
 
 def _mi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
