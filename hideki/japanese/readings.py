@@ -389,7 +389,7 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "周": ("しゅう", "s"), "社": ("しゃ", "s"), "種": ("しゅ", "s"), "種類": ("しゅるい", "s"), "席": ("せき", "s"),
     "隻": ("せき", "s"), "章": ("しょう", "s"), "勝": ("しょう", "s"), "試合": ("しあい", "s"),
     "足": ("そく", "s"), "室": ("しつ", "s"), "色": ("しょく", "s"), "食": ("しょく", "s"), "升": ("しょう", "s"),
-    "点": ("てん", "t"), "通": ("つう", "t"), "頭": ("とう", "t"), "着": ("ちゃく", "t"), "丁": ("ちょう", "t"),
+    "棟": ("とう", "t"), "点": ("てん", "t"), "通": ("つう", "t"), "頭": ("とう", "t"), "着": ("ちゃく", "t"), "丁": ("ちょう", "t"),
     "丁目": ("ちょうめ", "t"), "等": ("とう", "t"), "トン": ("とん", "t"), "チーム": ("ちーむ", "t"),
     "本": ("ほん", "hb"), "杯": ("はい", "hb"), "匹": ("ひき", "hb"),
     "分": ("ふん", "hp"), "分間": ("ふんかん", "hp"), "泊": ("はく", "hp"), "発": ("はつ", "hp"),
@@ -518,7 +518,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -723,6 +723,16 @@ def _ji_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "じ"  # 申し込み時, お支払い時, 引き出し時: at the time of (a noun from a verb)
 
 
+def _nushi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and pos_of(prev[2])[2] == "サ変可能" and _KANJI_RE.match(prev[0]):
+        tok[1] = "ぬし"  # 依頼主, 投資主, 広告主, 雇用主: the one who does it
+
+
+def _dou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0].endswith("車") and tok[1] == "みち":
+        tok[1] = "どう"  # 自動車道, 自転車道: a road for vehicles
+
+
 def _zen_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     """前 as a prefix (former / previous): 前シーズン, 前議長, 前年度 → ぜん."""
     if nxt is None or tok[1] != "まえ":
@@ -782,7 +792,8 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
-               "色": _iro_rule, "時": _ji_rule, "前": _zen_rule}
+               "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
+               "主": _nushi_rule, "道": _dou_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
