@@ -723,6 +723,14 @@ def _ji_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "じ"  # 申し込み時, お支払い時, 引き出し時: at the time of (a noun from a verb)
 
 
+_MONTH_SPAN_AFTER = {"半", "ほど", "ぶり", "振り", "余り", "余", "足らず", "近く", "以上", "前", "後"}
+
+
+def _tsuki_month_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in ("ひと", "ふた", "幾"):
+        tok[1] = "つき"  # ひと月, ふた月: a span of months
+
+
 def _nushi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and pos_of(prev[2])[2] == "サ変可能" and _KANJI_RE.match(prev[0]):
         tok[1] = "ぬし"  # 依頼主, 投資主, 広告主, 雇用主: the one who does it
@@ -793,7 +801,7 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
-               "主": _nushi_rule, "道": _dou_rule}
+               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
@@ -816,6 +824,8 @@ def _number_rule(toks: list[list], i: int) -> None:
             # 4月1日, 1日（月）: the first of the month; 1日2回: one day
             first = counter == "日" and (prev.endswith("月") or after in ("（", "("))
             readings = counter_readings(value, counter, first) if (value is not None or surface == "何") else None
+            if counter == "月" and surface in ("一", "二") and after in _MONTH_SPAN_AFTER:
+                readings = ("ひと" if surface == "一" else "ふた", "つき")  # 一月半, 二月ぶり: months, not January
             if counter == "分" and after == "の" and after2 is not None and (
                 after2[2] in _numeral_pos_ids() or after2[0] == "何"
             ):
