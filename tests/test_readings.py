@@ -327,3 +327,10 @@ def test_large_user_dictionary(tmp_path: Path) -> None:
 )
 def test_shipped_dictionary_common_words(text: str, surface: str, reading: str) -> None:
     assert reading_of(text, surface) == reading
+
+
+def test_unknown_kanji_get_a_reading() -> None:
+    # Sudachi has no reading for 喘 on its own; pykakasi supplies one, 々 repeats the previous kanji
+    assert all(is_all_kana(r) for s, r in tokens("日喘連の会") if s != "日")
+    assert reading_of("日喘連の会", "喘連") == "ぜんれん"
+    assert readings._fallback_reading("禰々") == "ねね"
