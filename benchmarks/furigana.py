@@ -71,8 +71,9 @@ def load_kwdlc(path: Path, limit: int | None) -> list[Sentence]:
 
 def make_engine(name: str) -> Tokenize:
     if name == "hideki":
-        from hideki.japanese.readings import ReadingEngine
+        from hideki.japanese.readings import ReadingEngine, _kakasi
 
+        _kakasi()  # the fallback dictionary for kanji Sudachi cannot read loads lazily: load it untimed
         return ReadingEngine().tokens
     if name.startswith("sudachi-"):
         from hideki.japanese.sudachi import tokenizer
