@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import http.client
 import json
 import os
@@ -90,7 +91,7 @@ def _junk_pool(size: int = 800, seed: int = 20261123) -> list[Any]:
     return scalars + deep + [value(0) for _ in range(size)]
 
 
-_pool = st.sampled_from(_junk_pool())
+_pool = st.sampled_from(_junk_pool()).map(copy.deepcopy)  # a copy: activities are mutated in place
 _values = st.one_of(_pool, _pool, _pool, _json)
 _PATHS = [
     ("type",), ("text",), ("from",), ("recipient",), ("conversation",), ("serviceUrl",), ("entities",), ("attachments",),
