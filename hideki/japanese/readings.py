@@ -5,9 +5,17 @@
 get their spoken reading. Sudachi's short units (mode A) measured best on KWDLC, and keep
 counters and suffixes apart for the context rules:
   numbers + counters with sound changes (1本 いっぽん, 3分 さんぷん, 4月 しがつ, 20日 はつか,
-  1日 ついたち after a month), 何 なに/なん, 方 かた/ほう, rendaku after nouns (文字通り,
-  定休日), weekday abbreviations (（月）, 月・水・金), and a few dictionary conventions
-  (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word boundaries.
+  1日 ついたち after a month, 3つ みっつ, 三つ星 みつ, 一月半 ひとつき), 何 なに/なん,
+  方 かた/ほう (people vs side/comparison), 人 じん/にん, 行っている おこなって, 生 なま as a
+  prefix, この度 たび, この間 あいだ, 依頼主 ぬし, 絵を描く かく, rendaku after nouns (文字通り,
+  定休日, 通常通り, 普段使い), weekday abbreviations (（月）, 月・水・金), and a few dictionary
+  conventions (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word
+  boundaries. Kanji Sudachi cannot read at all fall back to pykakasi, loaded on first need
+  (Sudachi mode B/C and pykakasi were measured per token class and lose everywhere else).
+
+Speed: a dictionary word's reading, POS id and "worth a rule" flag depend only on its Sudachi
+word id, so each morpheme costs two Sudachi calls and one dict lookup; the rule pass visits
+only the flagged tokens (numerals and trigger words).
 """
 from __future__ import annotations
 
