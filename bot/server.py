@@ -211,6 +211,8 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             activity = Activity().deserialize(body)
         except Exception:
             return _problem(400, "body is not a Bot Framework activity")
+        if settings.auth_enabled and not activity.service_url:  # the SDK checks the token's serviceurl claim only when there is one
+            return _problem(400, "activity.serviceUrl is required")
         try:  # authenticated here, apart from the turn, so that every failure of it is a 401 and never a turn error
             authenticated = await parts.adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization") or None

@@ -289,6 +289,20 @@ async def test_bad_tokens_are_refused_with_401_and_get_no_reply(secured_bot, con
     assert connector.messages()
 
 
+async def test_with_credentials_an_activity_without_service_url_is_refused(secured_bot, connector, identity):
+    """Found by the fuzz: the SDK compares the token's serviceurl claim only when the activity has a serviceUrl,
+    so a genuine token issued for another service URL passed with an `event` that had none."""
+    for kind in ("event", "messageReaction", "installationUpdate"):
+        activity = A.personal_message(connector.url, "ヘルプ")
+        activity.update(type=kind)
+        activity.pop("serviceUrl")
+        token = identity.channel_token("https://smba.example/elsewhere/")
+        response = await secured_bot.post(activity, headers=_bearer(token))
+        assert response.status == 400, kind
+        assert (await response.json()) == {"error": "activity.serviceUrl is required"}
+    assert connector.sent == []
+
+
 async def test_unreachable_signing_keys_are_a_503_not_an_accept(start_bot, connector, trust_identity):
     idp = trust_identity
     bot = await start_bot(
