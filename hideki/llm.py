@@ -176,35 +176,33 @@ class LLMClient:
     async def complete(
         self, messages: list[Message], *, max_tokens: int | None = None, temperature: float | None = None
     ) -> Completion:
-        try:
-            self._breaker.before_call()
-            async with self._cap.slot():
-                completion = await self._with_retries(messages, max_tokens, temperature)
-        except Rejected as rejected:
-            LLM_ERRORS.labels(rejected.kind).inc()
-            raise LLMError(rejected.kind) from None
-        except LLMError as error:
-            LLM_ERRORS.labels(error.kind).inc()
-            if error.kind not in ("bad_request", "empty"):  # the endpoint is unwell, not the request
-                self._breaker.failure()
-            raise
-        self._breaker.success()
-        return completion
-
-    async def _with_retries(self, messages: list[Message], max_tokens: int | None, temperature: float | None) -> Completion:
+        """One completion. Every attempt asks the circuit breaker first and takes a slot of the concurrency cap;
+        backoff sleeps happen outside the slot; every failed attempt counts toward opening the breaker, so that
+        when the endpoint is down, calls already waiting fail at once and pipelines answer offline."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._call(messages, max_tokens, temperature)
+                self._breaker.before_call()
+                async with self._cap.slot():
+                    completion = await self._call(messages, max_tokens, temperature)
+            except Rejected as rejected:
+                LLM_ERRORS.labels(rejected.kind).inc()
+                raise LLMError(rejected.kind) from None
             except Exception as exc:  # classified below; anything unexpected propagates
                 kind, retryable, after = _classify(exc)
+                if kind not in ("bad_request", "empty"):  # the endpoint is unwell, not the request
+                    self._breaker.failure()
                 delay = self._retry.delay(attempt, after) if retryable else None
                 if delay is None:
+                    LLM_ERRORS.labels(kind).inc()
                     log.warning("llm call failed", extra={"kind": kind, "attempts": attempt, "model": self.model})
                     raise LLMError(kind, str(exc)) from exc
                 log.info("llm call retried", extra={"kind": kind, "attempt": attempt, "delay_s": round(delay, 2)})
                 await self._sleep(delay)
+                continue
+            self._breaker.success()
+            return completion
 
     async def _call(self, messages: list[Message], max_tokens: int | None, temperature: float | None) -> Completion:
         body = {
@@ -248,7 +246,9 @@ class LLMGateway:
         self.cap = ConcurrencyCap(s.llm_max_concurrency, s.llm_max_queue)
         # We retry ourselves, honouring Retry-After. aiohttp as the transport: httpx's pool scan per request
         # was ~2 ms of CPU with many connections open (benchmarks/bot_overhead.py).
-        common = dict(timeout=s.llm_timeout_s, max_retries=0, http_client=openai.DefaultAioHttpClient(timeout=s.llm_timeout_s))
+        # An unreachable host (a firewall dropping packets) fails within the connect timeout, not the whole one.
+        timeout = openai.Timeout(s.llm_timeout_s, connect=min(10.0, s.llm_timeout_s))
+        common = dict(timeout=timeout, max_retries=0, http_client=openai.DefaultAioHttpClient(timeout=timeout))
         if s.llm_mode == "azure":
             self._api = openai.AsyncAzureOpenAI(
                 azure_endpoint=s.azure_endpoint,
