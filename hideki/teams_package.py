@@ -27,6 +27,7 @@ LIMITS = {
     "commandLists": 3, "commands": 12, "command.title": 128, "command.description": 4000, "validDomains": 100,
 }
 SCOPES = ("team", "groupChat", "personal")
+_COMMAND_TEXT = 128  # Teams shows about this much of a command's description; the schema allows more
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8}){0,2}$")
@@ -59,22 +60,22 @@ def _feature_list(registry_info: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _commands(scope: str, registry_info: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    features = _feature_list(registry_info)
-    help_cmd = {"title": "ヘルプ", "description": "使い方、機能の一覧、このチャネルの機能を表示します"}
-    faq = {"title": "FAQ状況", "description": "サービスデスクの FAQ の件数と版、回答できなかった質問を表示します"}
+    """The commands Teams suggests after @Hideki in `scope` (bot/commands.py parses them)."""
+    faq = {"title": "FAQ状況", "description": "FAQ の件数と版、回答できなかった質問を表示します（管理者のみ）"}
     if scope == "personal":
         return [
-            help_cmd,
+            {"title": "ヘルプ", "description": "使い方と機能の一覧を表示します"},
             {"title": "リセット", "description": "この1対1チャットの会話の記憶を消します"},
             faq,
         ]
-    bind_help = "このチャネルの機能を切り替えます（管理者のみ）"
-    if features:
-        bind_help += f"。機能: {features}"
+    here = "このチャネル" if scope == "team" else "このグループチャット"
+    bind = f"{here}の機能を切り替えます（管理者のみ）"
+    if features := _feature_list(registry_info):
+        bind = f"{bind}。機能: {features}"
     return [
-        help_cmd,
-        {"title": "設定", "description": "このチャネルに設定されている機能を表示します"},
-        {"title": "設定 <機能名>", "description": bind_help[: 128]},
+        {"title": "ヘルプ", "description": f"使い方、機能の一覧、{here}の機能を表示します"},
+        {"title": "設定", "description": f"{here}に設定されている機能を表示します"},
+        {"title": "設定 <機能名>", "description": bind if len(bind) <= _COMMAND_TEXT else bind[: _COMMAND_TEXT - 1] + "…"},
         {"title": "設定 解除", "description": "Teams から行った機能の設定を解除します（管理者のみ）"},
         faq,
     ]
