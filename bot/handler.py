@@ -47,7 +47,8 @@ class HidekiBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.name == "adaptiveCard/action":  # Action.Execute from our cards
             value = activity.value if isinstance(activity.value, dict) else {}
-            data = (value.get("action") or {}).get("data") or {}
+            action = value.get("action") if isinstance(value.get("action"), dict) else {}
+            data = action.get("data")
             if isinstance(data, dict) and data.get("hideki_action"):
                 await self.service.on_action(turn_context, data)
             return InvokeResponse(

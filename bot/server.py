@@ -5,6 +5,7 @@ activities missing their required fields get a clear 4xx; nothing in here answer
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -40,6 +41,7 @@ from prompts import PromptLibrary
 log = logging.getLogger(__name__)
 
 SERVICE_KEY = web.AppKey("service", BotService)
+MAINTENANCE_KEY = web.AppKey("maintenance", asyncio.Task)
 
 
 @dataclass
@@ -94,7 +96,6 @@ def build(settings: Settings) -> Parts:
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     audit = AuditLog(db, settings.audit_store_content, settings.audit_retention_days, settings.audit_content_retention_days)
-    audit.purge()
     dispatcher = Dispatcher(registry, BindingStore(db), MemoryStore(db), gateway, settings.bindings, settings.memory_tokens, audit)
     auth = ConfigurationBotFrameworkAuthentication(
         SimpleNamespace(
@@ -245,7 +246,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         runner, gateway = parts.runner, parts.gateway
         ready = not runner.closing and runner.pending < settings.max_pending_jobs
         return web.json_response(
-            {"status": "ready" if ready else "busy", "pending_jobs": runner.pending, "llm": gateway.describe,
+            {"status": "ready" if ready else "busy", "pending_jobs": runner.pending, "llm": settings.llm_mode,
              "llm_circuit": gateway.breaker.state},
             status=200 if ready else 503,
         )
@@ -257,7 +258,25 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         body, content_type = exposition()
         return web.Response(body=body, headers={"Content-Type": content_type})
 
-    async def on_shutdown(_: web.Application) -> None:
+    async def maintenance() -> None:
+        """Retention, applied at start-up and then every six hours."""
+        dispatcher = parts.service.dispatcher
+        while True:
+            try:
+                cleared, deleted = dispatcher.audit.purge() if dispatcher.audit else (0, 0)
+                forgotten = dispatcher.memory.purge(settings.memory_retention_days)
+                log.info("retention applied", extra={"audit_content_cleared": cleared, "audit_rows_deleted": deleted,
+                                                      "memory_turns_forgotten": forgotten})
+            except Exception:
+                log.exception("retention failed")
+            await asyncio.sleep(6 * 3600)
+
+    async def on_startup(app: web.Application) -> None:
+        app[MAINTENANCE_KEY] = asyncio.get_running_loop().create_task(maintenance())
+
+    async def on_shutdown(app: web.Application) -> None:
+        if MAINTENANCE_KEY in app:
+            app[MAINTENANCE_KEY].cancel()
         cancelled = await parts.runner.close(settings.shutdown_grace_s)
         if cancelled:
             log.warning("shutdown interrupted jobs", extra={"cancelled": cancelled})
@@ -268,5 +287,6 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     return app

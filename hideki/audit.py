@@ -140,7 +140,10 @@ def load_departments(path: Path) -> dict[str, str]:
 
 
 def cost_of(model: str, tokens_in: int, tokens_out: int, prices: Mapping[str, tuple[float, float]]) -> float:
-    price = prices.get(model) or next((p for name, p in prices.items() if model.startswith(name)), (0.0, 0.0))
+    # exact name, else the longest listed name the model starts with (gpt-4o-mini-prod is gpt-4o-mini, not gpt-4o)
+    price = prices.get(model) or next(
+        (prices[name] for name in sorted(prices, key=len, reverse=True) if model.startswith(name)), (0.0, 0.0)
+    )
     return (tokens_in * price[0] + tokens_out * price[1]) / 1_000_000
 
 

@@ -125,6 +125,7 @@ class Settings(BaseSettings):
 
     # --- chat memory ---------------------------------------------------------------------------------
     memory_tokens: int = Field(default=4000, gt=0)
+    memory_retention_days: float = Field(default=30, gt=0)  # chat memory older than this is forgotten
 
     # --- from the TOML file --------------------------------------------------------------------------
     bindings: dict[str, str] = {}
@@ -144,7 +145,12 @@ class Settings(BaseSettings):
         return bool(self.app_id)
 
     def check_production(self) -> None:
-        """In production, refuse to run without Bot credentials (raises SettingsError)."""
+        """Credentials that cannot work stop start-up; in production, so do missing ones (raises SettingsError)."""
+        if self.app_id and self.app_type == "SingleTenant" and not self.app_tenant_id:
+            raise SettingsError(
+                "MicrosoftAppType=SingleTenant には MicrosoftAppTenantId（Entra のテナントID）が必要です。"
+                "設定するか、MicrosoftAppType=MultiTenant にしてください。"
+            )
         if self.env != "production":
             return
         missing = [] if self.app_id else ["MicrosoftAppId"]

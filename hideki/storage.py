@@ -159,6 +159,11 @@ class MemoryStore:
             kept.pop(0)
         return kept
 
+    def purge(self, older_than_days: float) -> int:
+        """Forget turns older than the retention period."""
+        cutoff = time.time() - older_than_days * 86400
+        return self._db.connect().execute("DELETE FROM messages WHERE created_at < ?", (cutoff,)).rowcount
+
     def clear(self, conversation_id: str) -> int:
         return self._db.connect().execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,)).rowcount
 

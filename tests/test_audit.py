@@ -63,6 +63,8 @@ def test_usage_groups_and_estimates_cost():
         {"department": "（未設定）", "requests": 1, "tokens_in": 2_000_000, "tokens_out": 0, "cost_yen": 750.0, "pii_findings": 0},
     ]
     assert [r["pipeline"] for r in usage(rows, "pipeline", {}, prices)] == ["chat", "minutes"]
+    from hideki.audit import cost_of
+    assert cost_of("gpt-4o-mini-prod", 1_000_000, 0, prices) == 22.5  # the longest matching name wins
 
 
 def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):

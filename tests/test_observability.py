@@ -85,3 +85,18 @@ async def test_per_pipeline_input_limits_give_a_clear_message(start_bot, connect
     texts = sorted(connector.final_texts().values())
     assert any("「サービスデスク」で受け付けるのは 2,000文字まで" in t for t in texts)
     assert any("「Q&A生成」で受け付けるのは 100文字まで" in t for t in texts)
+
+
+async def test_retention_runs_at_start_up(start_bot, connector, model):
+    import time as _time
+
+    bot = await start_bot(llm_base_url=model.base_url)
+    memory = bot.parts.service.dispatcher.memory
+    memory.append("a:old", "user", "古い会話", 3)
+    memory._db.connect().execute("UPDATE messages SET created_at = ? WHERE conversation_id = 'a:old'", (_time.time() - 40 * 86400,))
+    restarted = await start_bot(llm_base_url=model.base_url)  # on_startup applies the retention
+    for _ in range(50):
+        if not restarted.parts.service.dispatcher.memory.recent("a:old", 1000):
+            break
+        await asyncio.sleep(0.02)
+    assert restarted.parts.service.dispatcher.memory.recent("a:old", 1000) == []

@@ -144,3 +144,11 @@ def test_bad_setup_stops_start_up_with_a_message_naming_the_file(tmp_path):
     assert result.returncode == 2
     assert "Hideki を起動できません" in result.stderr and "hideki.toml" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_single_tenant_credentials_without_a_tenant_stop_start_up(tmp_path):
+    from hideki.settings import SettingsError
+
+    settings = load_settings(env_file=None, data_dir=tmp_path, app_id="00000000-0000-0000-0000-000000000001", app_password="x")
+    with pytest.raises(SettingsError, match="MicrosoftAppTenantId"):
+        build(settings)
