@@ -163,3 +163,20 @@ def test_open_refuses_an_incomplete_index(tmp_path, use):
     (tmp_path / "index").mkdir()
     with pytest.raises(FileNotFoundError):
         Index.open(tmp_path / "index", use)
+
+
+def test_bm25_forward_index_and_feedback_terms(tmp_path):
+    from knowledge.lexical import BM25
+
+    docs = [["住民票", "写し", "交付", "窓口"], ["住民票", "郵送", "請求", "窓口", "窓口"], ["ごみ", "収集", "日"]]
+    bm = BM25.build(docs)
+    ptr, terms, tfs = bm.forward
+    names = list(bm.vocab)
+    assert {names[t]: tf for t, tf in zip(terms[ptr[1]:ptr[2]], tfs[ptr[1]:ptr[2]])} == \
+        {"住民票": 1, "郵送": 1, "請求": 1, "窓口": 2}
+    extra = bm.feedback_terms([1, 0], exclude={"住民票"}, n_terms=3)
+    assert extra[0][0] == "窓口" and "住民票" not in dict(extra)
+    assert abs(sum(w for _, w in extra) - 1.0) < 1e-6
+    bm.save(tmp_path / "lex")
+    again = BM25.load(tmp_path / "lex")
+    assert again.feedback_terms([1, 0], {"住民票"}, 3) == extra
