@@ -183,15 +183,17 @@ class LLMClient:
         while True:
             attempt += 1
             try:
-                self._breaker.before_call()
+                if self._breaker.state == "open":  # fail before queueing for a slot…
+                    raise Rejected("circuit_open")
                 async with self._cap.slot():
+                    self._breaker.before_call()  # …and again once a slot is ours: it may have opened meanwhile
                     completion = await self._call(messages, max_tokens, temperature)
             except Rejected as rejected:
                 LLM_ERRORS.labels(rejected.kind).inc()
                 raise LLMError(rejected.kind) from None
             except Exception as exc:  # classified below; anything unexpected propagates
                 kind, retryable, after = _classify(exc)
-                if kind not in ("bad_request", "empty"):  # the endpoint is unwell, not the request
+                if kind not in ("bad_request", "empty", "rate_limit"):  # unwell, not busy (429) or a bad request
                     self._breaker.failure()
                 delay = self._retry.delay(attempt, after) if retryable else None
                 if delay is None:
