@@ -5,7 +5,7 @@ Usage:
         [--p429 0.10] [--ptimeout 0.05] [--hang-s 30] [--retry-after 2] [--llm-timeout 12]
         [--down-messages 200] [--skip-down] [--json out.json] [--keep-logs DIR]
 
-What runs where (as in benchmarks/bot_overhead.py, whose bot-side helpers this reuses):
+What runs where (as in benchmarks/bot_overhead.py; both build on benchmarks/harness.py):
   * The bot runs in its OWN process, started through the production start-up path (`app.prepare`) and served
     by aiohttp on 127.0.0.1 (an ephemeral port). With 2+ CPUs it is pinned to one core and this process
     (load generator + scripted Bot Connector + scripted OpenAI-compatible model) to the other.
@@ -55,7 +55,6 @@ import json
 import os
 import random
 import re
-import resource
 import socket
 import sys
 import tempfile
@@ -68,12 +67,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web  # noqa: E402
+from aiohttp import ClientSession, ClientTimeout, web  # noqa: E402
 
-from bot_overhead import AMBIENT, BotProcess, _git_commit, _pct, _serve  # noqa: E402
-
-BOT_FLAG = "--_bot"
-PROGRESS_TEXT = "作成中…"  # Settings.progress_text default
+from harness import (  # noqa: E402
+    BOT_FLAG, PROGRESS_TEXT, BotProcess, ScriptedEndpoints, Track, bot_arguments, channel_activities, chat_completion,
+    client_session, copy_logs, drain, git_commit, isolate_bot, markdown_table, pct, pin_cores, post, self_cpu_s, send_paced,
+    serve, wait_acks, write_json,
+)
 CHANNEL_NAME = "お知らせ作成"
 NOTICE = (
     "令和7年4月1日から、住民票の写しの交付手数料が1通300円から350円に改定されます。"
@@ -102,18 +102,10 @@ DOWN_TARGET_S = 15.0
 # The bot process
 # ======================================================================================================
 def bot_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("--model-url", required=True)
-    p.add_argument("--data-dir", required=True)
+    p = bot_arguments()
     p.add_argument("--llm-timeout", type=float, required=True)
-    p.add_argument("--cpu", type=int, default=-1)
-    p.add_argument("--stats", required=True)
     args = p.parse_args(argv)
-    if args.cpu >= 0:
-        os.sched_setaffinity(0, {args.cpu})
-    for name in list(os.environ):
-        if name.startswith(AMBIENT):
-            del os.environ[name]
+    isolate_bot(args.cpu)
 
     import app as hideki_app
     from hideki.settings import load_settings
@@ -124,7 +116,7 @@ def bot_main(argv: list[str]) -> int:
     settings = load_settings(env_file=None, data_dir=data_dir, llm_base_url=args.model_url, llm_timeout_s=args.llm_timeout)
     web_app = hideki_app.prepare(settings)
     _watch_gc(Path(args.stats).with_suffix(".gc.json"))
-    asyncio.run(_serve(web_app, Path(args.stats), ""))
+    asyncio.run(serve(web_app, Path(args.stats), ""))
     return 0
 
 
@@ -163,21 +155,7 @@ def _watch_gc(path: Path) -> None:
 
 
 async def start_bot(model_url: str, workdir: Path, name: str, cpu: int, llm_timeout: float) -> BotProcess:
-    data_dir, stats, log = workdir / f"data-{name}", workdir / f"stats-{name}.json", workdir / f"bot-{name}.stderr"
-    cmd = [sys.executable, str(Path(__file__).resolve()), BOT_FLAG, "--model-url", model_url, "--data-dir", str(data_dir),
-           "--llm-timeout", str(llm_timeout), "--cpu", str(cpu), "--stats", str(stats)]
-    with open(log, "wb") as err:
-        proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE, stderr=err, cwd=str(ROOT))
-    assert proc.stdout is not None
-    try:
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
-    except asyncio.TimeoutError:
-        line = b""
-    if not line.startswith(b"READY "):
-        proc.kill()
-        await proc.wait()
-        raise SystemExit(f"the bot did not start; see {log}:\n{log.read_text(errors='replace')[-3000:]}")
-    return BotProcess(proc, f"http://127.0.0.1:{int(line.split()[1])}/api/messages", stats, log)
+    return await BotProcess.launch(__file__, workdir, name, model_url, cpu, ["--llm-timeout", str(llm_timeout)])
 
 
 # ======================================================================================================
@@ -194,77 +172,38 @@ def classify(text: str) -> str:
 
 
 @dataclass
-class Track:
-    sent: dict[str, float] = field(default_factory=dict)  # conversation id -> POST sent
-    ack: dict[str, float] = field(default_factory=dict)  # conversation id -> ack seconds
-    status: dict[str, int] = field(default_factory=dict)
+class LoadTrack(Track):
     placeholder: dict[str, float] = field(default_factory=dict)  # conversation id -> 「作成中…」 received
-    final: dict[str, float] = field(default_factory=dict)  # conversation id -> final text received
     outcome: dict[str, str] = field(default_factory=dict)  # conversation id -> classify(final text)
-    expected: set[str] = field(default_factory=set)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class Harness:
+class Harness(ScriptedEndpoints):
     """The scripted Bot Connector and the scripted model (latency, 429s, hangs), on loopback."""
 
+    track: LoadTrack
+
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__(LoadTrack(), shutdown_timeout=2)
         self.args = args
         self.rng = random.Random(args.seed)
-        self.track = Track()
         self.fast = False  # warm-up: the model answers at once, nothing injected
         self.closing = asyncio.Event()
-        self._ids = 0
-        self.model_calls = self.injected_429 = self.injected_hangs = self.model_answers = 0
-        self._runners: list[web.AppRunner] = []
-
-    async def start(self) -> None:
-        connector = web.Application(client_max_size=10 * 1024 * 1024)
-        connector.router.add_post("/v3/conversations/{cid}/activities", self._connector)
-        connector.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._connector)
-        connector.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._connector)
-        model = web.Application(client_max_size=20 * 1024 * 1024)
-        model.router.add_post("/v1/chat/completions", self._model)
-        ports = []
-        for app in (connector, model):
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0, backlog=4096).start()
-            self._runners.append(runner)
-            ports.append(runner.addresses[0][1])
-        self.connector_url = f"http://127.0.0.1:{ports[0]}/"
-        self.model_url = f"http://127.0.0.1:{ports[1]}/v1"
+        self.injected_429 = self.injected_hangs = self.model_answers = 0
 
     async def close(self) -> None:
         self.closing.set()
-        for runner in self._runners:
-            await runner.cleanup()
+        await super().close()
 
-    async def _connector(self, request: web.Request) -> web.Response:
-        now = time.perf_counter()
-        try:
-            body = await request.json()
-        except ConnectionResetError:
-            return web.Response(status=499)
-        cid = request.match_info["cid"]
-        text = body.get("text") or ""
+    def on_activity(self, method: str, cid: str, text: str, received: float) -> None:
         t = self.track
-        if body.get("type") == "message" and cid in t.expected:
-            if text.startswith(PROGRESS_TEXT):
-                t.placeholder.setdefault(cid, now)
-            elif cid not in t.final:
-                t.final[cid] = now
-                t.outcome[cid] = classify(text)
-                t.arrived.set()
-        self._ids += 1
-        return web.json_response({"id": request.match_info.get("aid") or f"bot-{self._ids}"})
+        if text.startswith(PROGRESS_TEXT):
+            t.placeholder.setdefault(cid, received)
+        elif cid not in t.final:
+            t.final[cid] = received
+            t.outcome[cid] = classify(text)
+            t.arrived.set()
 
-    async def _model(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ConnectionResetError:
-            return web.Response(status=499)
-        self.model_calls += 1
+    async def answer(self, body: dict[str, Any]) -> web.Response:
         a = self.args
         if not self.fast:
             roll = self.rng.random()
@@ -283,16 +222,7 @@ class Harness:
                 return web.Response(status=504)
             await asyncio.sleep(self.rng.uniform(a.min_delay, a.max_delay))
         self.model_answers += 1
-        return web.json_response(
-            {
-                "id": "chatcmpl-load",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": MODEL_REWRITE}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 400, "completion_tokens": 80, "total_tokens": 480},
-            }
-        )
+        return chat_completion("chatcmpl-load", body["model"], MODEL_REWRITE, 400, 80)
 
 
 class HangingServer:
@@ -340,62 +270,19 @@ def refusing_endpoint() -> tuple[socket.socket, str]:
 # ======================================================================================================
 # Load generation and measurement
 # ======================================================================================================
-_seq = 0
-
-
 def _activities(service_url: str, n: int, tag: str, text: str = NOTICE) -> list[tuple[str, bytes]]:
-    from tests.support.activities import channel_message
-
-    global _seq
-    out = []
-    for _ in range(n):
-        _seq += 1
-        act = channel_message(service_url, text, channel_id=f"19:{tag}-{_seq}@thread.tacv2", channel_name=CHANNEL_NAME,
-                              aad=f"aad-staff-{tag}-{_seq}")
-        out.append((act["conversation"]["id"], json.dumps(act, ensure_ascii=False).encode()))
-    return out
-
-
-async def _post(session: ClientSession, url: str, cid: str, body: bytes, track: Track) -> None:
-    track.expected.add(cid)
-    t0 = time.perf_counter()
-    track.sent[cid] = t0
-    try:
-        async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
-            await response.read()
-            track.status[cid] = response.status
-    except Exception:  # noqa: BLE001 - a failed POST is a lost message, not a crash
-        track.status[cid] = -1
-    track.ack[cid] = time.perf_counter() - t0
-
-
-async def _drain(track: Track, cids: list[str], deadline: float) -> None:
-    while any(c not in track.final for c in cids):
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return
-        track.arrived.clear()
-        try:
-            await asyncio.wait_for(track.arrived.wait(), timeout=min(remaining, 0.5))
-        except asyncio.TimeoutError:
-            pass
+    return channel_activities(service_url, n, tag, lambda _seq: text, channel_name=CHANNEL_NAME)
 
 
 async def _send_ramp(session: ClientSession, bot: BotProcess, msgs: list[tuple[str, bytes]], track: Track, ramp_s: float) -> list[asyncio.Task]:
-    tasks = []
-    start = time.perf_counter() + 0.05
-    for i, (cid, body) in enumerate(msgs):
-        target = start + (i * ramp_s / max(1, len(msgs) - 1) if len(msgs) > 1 else 0.0)
-        if (delay := target - time.perf_counter()) > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(_post(session, bot.url, cid, body, track)))
+    tasks, _ = await send_paced(session, bot.url, msgs, track, ramp_s / (len(msgs) - 1) if len(msgs) > 1 else 0.0)
     return tasks
 
 
 async def _warm(session: ClientSession, bot: BotProcess, harness: Harness, text: str) -> None:
     for cid, body in _activities(harness.connector_url, 1, "warm", text):
-        await _post(session, bot.url, cid, body, harness.track)
-        await _drain(harness.track, [cid], time.perf_counter() + 60)
+        await post(session, bot.url, cid, body, harness.track)
+        await drain(harness.track, [cid], time.perf_counter() + 60)
 
 
 async def _metrics(session: ClientSession, bot: BotProcess) -> dict[str, float]:
@@ -423,10 +310,10 @@ def _llm_errors(metrics: dict[str, float]) -> dict[str, int]:
 
 
 def _ms(values: list[float], q: float) -> float:
-    return round(_pct(sorted(values), q) * 1000, 1)
+    return round(pct(sorted(values), q) * 1000, 1)
 
 
-def _outcome_counts(prefix: str, track: Track, cids: list[str]) -> dict[str, int]:
+def _outcome_counts(prefix: str, track: LoadTrack, cids: list[str]) -> dict[str, int]:
     out = {f"{prefix}_model_answers": 0, f"{prefix}_offline_fallbacks": 0, f"{prefix}_busy_messages": 0, f"{prefix}_errors": 0}
     for reason in REASONS:
         out[f"{prefix}_fallback_{reason}"] = 0
@@ -464,16 +351,14 @@ async def phase_load(args: argparse.Namespace, harness: Harness, session: Client
         msgs = _activities(harness.connector_url, args.conversations, "load")
         cids = [c for c, _ in msgs]
         cpu0, wall0 = bot.cpu_s(), time.perf_counter()
-        self0 = resource.getrusage(resource.RUSAGE_SELF)
+        self0 = self_cpu_s()
         tasks = await _send_ramp(session, bot, msgs, harness.track, args.ramp_s)
         deadline = time.perf_counter() + args.drain_timeout
-        _, unacked = await asyncio.wait(tasks, timeout=args.drain_timeout)
-        for task in unacked:
-            task.cancel()
+        await wait_acks(tasks, args.drain_timeout)
         acked_after, acked_cpu = time.perf_counter() - wall0, bot.cpu_s() - cpu0
-        await _drain(harness.track, cids, deadline)
+        await drain(harness.track, cids, deadline)
         wall = time.perf_counter() - wall0
-        self1 = resource.getrusage(resource.RUSAGE_SELF)
+        self1 = self_cpu_s()
         t = harness.track
         acks = [t.ack[c] for c in cids if c in t.ack]
         e2e = [t.final[c] - t.sent[c] for c in cids if c in t.final]
@@ -488,16 +373,16 @@ async def phase_load(args: argparse.Namespace, harness: Harness, session: Client
             "a_ack_non_200": sum(1 for c in cids if t.status.get(c) != 200),
             "a_ack_p50_ms": _ms(acks, 50), "a_ack_p99_ms": _ms(acks, 99), "a_ack_max_ms": _ms(acks, 100),
             "a_placeholder_p50_ms": _ms(ph, 50), "a_placeholder_p99_ms": _ms(ph, 99),
-            "a_e2e_p50_s": round(_pct(sorted(e2e), 50), 2), "a_e2e_p99_s": round(_pct(sorted(e2e), 99), 2),
+            "a_e2e_p50_s": round(pct(sorted(e2e), 50), 2), "a_e2e_p99_s": round(pct(sorted(e2e), 99), 2),
             "a_e2e_max_s": round(max(e2e), 2) if e2e else None,
-            "a_e2e_model_p50_s": round(_pct(sorted(e2e_model), 50), 2), "a_e2e_model_p99_s": round(_pct(sorted(e2e_model), 99), 2),
+            "a_e2e_model_p50_s": round(pct(sorted(e2e_model), 50), 2), "a_e2e_model_p99_s": round(pct(sorted(e2e_model), 99), 2),
             "a_wall_s": round(wall, 1),
             "a_peak_rss_mb": round(bot.status().get("VmHWM", 0) / 1024, 1),
             "a_bot_peak_threads": bot.peak_threads,
             "a_bot_cpu_pct": round(100 * (bot.cpu_s() - cpu0) / wall, 1),
             "a_last_ack_after_s": round(acked_after, 2),  # from the first POST
             "a_bot_cpu_until_last_ack_pct": round(100 * acked_cpu / acked_after, 1),
-            "a_generator_cpu_pct": round(100 * ((self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)) / wall, 1),
+            "a_generator_cpu_pct": round(100 * (self1 - self0) / wall, 1),
             "a_model_calls": harness.model_calls - calls0,
             "a_model_answers_sent": harness.model_answers - 1,  # minus the warm-up
             "a_injected_429": harness.injected_429,
@@ -556,10 +441,8 @@ async def phase_down(variant: str, args: argparse.Namespace, harness: Harness, s
         poller = asyncio.create_task(poll(wall0))
         tasks = await _send_ramp(session, bot, msgs, harness.track, args.ramp_s)
         deadline = time.perf_counter() + args.down_drain
-        _, unacked = await asyncio.wait(tasks, timeout=args.down_drain)
-        for task in unacked:
-            task.cancel()
-        await _drain(harness.track, cids, deadline)
+        await wait_acks(tasks, args.down_drain)
+        await drain(harness.track, cids, deadline)
         poll_stop.set()
         await poller
         t = harness.track
@@ -569,8 +452,8 @@ async def phase_down(variant: str, args: argparse.Namespace, harness: Harness, s
                               and t.outcome[c].startswith("fallback:"))
         metrics = await _metrics(session, bot)
 
-        def pct(q: float) -> float | str:
-            v = _pct(all_times, q)
+        def answer_pct(q: float) -> float | str:
+            v = pct(all_times, q)
             return round(v, 2) if v != float("inf") else f">{args.down_drain:g}"
 
         out.update({
@@ -580,7 +463,7 @@ async def phase_down(variant: str, args: argparse.Namespace, harness: Harness, s
             f"{prefix}_answered": len(times),
             f"{prefix}_unanswered_after_drain": len(cids) - len(times),
             **_outcome_counts(prefix, t, cids),
-            f"{prefix}_answer_p50_s": pct(50), f"{prefix}_answer_p99_s": pct(99),
+            f"{prefix}_answer_p50_s": answer_pct(50), f"{prefix}_answer_p99_s": answer_pct(99),
             f"{prefix}_answer_min_s": round(min(times), 2) if times else None,
             f"{prefix}_answer_max_s": round(max(times), 2) if times else None,
             f"{prefix}_ack_p99_ms": _ms([t.ack[c] for c in cids if c in t.ack], 99),
@@ -611,15 +494,12 @@ def _yes(ok: bool) -> str:
 
 
 def report(r: dict[str, Any]) -> str:
-    lines = [
+    title = (
         f"Load: {r['conversations']} conversations over {r['ramp_s']} s, model {r['min_delay']}–{r['max_delay']} s, "
         f"429 {r['p429']:.0%} (Retry-After {r['retry_after']:g} s), hangs {r['ptimeout']:.0%} ({r['hang_s']:g} s), "
         f"bot llm_timeout_s {r['llm_timeout']:g}, other settings default; pinned {r['pinned']}; commit {r['git_commit']}; "
-        f"load average (1 min) before {r['loadavg_1m_before']}, after {r.get('loadavg_1m_after')} on {os.cpu_count()} CPUs",
-        "",
-        "| phase | figure | value | target | met |",
-        "|---|---|---|---|---|",
-    ]
+        f"load average (1 min) before {r['loadavg_1m_before']}, after {r.get('loadavg_1m_after')} on {os.cpu_count()} CPUs"
+    )
     rows: list[tuple[str, str, Any, str, str]] = []
     if "a_conversations" in r:
         fb = ", ".join(f"{k} {r['a_fallback_' + k]}" for k in (*REASONS, "other") if r.get(f"a_fallback_{k}"))
@@ -664,8 +544,7 @@ def report(r: dict[str, Any]) -> str:
         ]
         if f"{p}_connections_accepted" in r:
             rows.append((name, "connections the hanging server accepted", r[f"{p}_connections_accepted"], "", ""))
-    lines += [f"| {a} | {b} | {c} | {t} | {m} |" for a, b, c, t, m in rows]
-    return "\n".join(lines)
+    return markdown_table(title, rows)
 
 
 def misses(r: dict[str, Any]) -> list[str]:
@@ -682,44 +561,36 @@ def misses(r: dict[str, Any]) -> list[str]:
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     from hideki.tokens import install_offline_encodings
 
-    pinned = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
-    cpus = sorted(os.sched_getaffinity(0))
-    bot_cpu, gen_cpu = (cpus[0], cpus[1]) if pinned else (-1, -1)
-    if pinned:
-        os.sched_setaffinity(0, {gen_cpu})
+    cores = pin_cores(args.no_pin)
     result: dict[str, Any] = {
         k: getattr(args, k) for k in ("conversations", "ramp_s", "min_delay", "max_delay", "p429", "ptimeout", "hang_s",
                                       "retry_after", "llm_timeout", "drain_timeout", "down_messages", "down_drain", "seed")
     }
-    result.update(pinned=pinned, git_commit=_git_commit(), loadavg_1m_before=round(os.getloadavg()[0], 2))
+    result.update(pinned=cores.pinned, git_commit=git_commit(), loadavg_1m_before=round(os.getloadavg()[0], 2))
     with tempfile.TemporaryDirectory(prefix="hideki-load-") as tmp:
         workdir = Path(tmp)
         install_offline_encodings(workdir / "tiktoken")
         harness = Harness(args)
         await harness.start()
-        limit = max(2000, 2 * args.conversations)
-        session = ClientSession(connector=TCPConnector(limit=limit, limit_per_host=limit), timeout=ClientTimeout(total=60))
+        session = client_session(max(2000, 2 * args.conversations), 60)
         try:
             if not args.skip_load:
-                result.update(await phase_load(args, harness, session, workdir, bot_cpu))
+                result.update(await phase_load(args, harness, session, workdir, cores.bot))
             if not args.skip_down:
                 if args.serial_down:
                     for variant in ("refused", "hanging"):
-                        result.update(await phase_down(variant, args, harness, session, workdir, bot_cpu))
+                        result.update(await phase_down(variant, args, harness, session, workdir, cores.bot))
                 else:  # at the same time, each bot on its own core when pinned: both mostly wait on the endpoint
                     for part in await asyncio.gather(
-                        phase_down("refused", args, harness, session, workdir, bot_cpu),
-                        phase_down("hanging", args, harness, session, workdir, gen_cpu),
+                        phase_down("refused", args, harness, session, workdir, cores.bot),
+                        phase_down("hanging", args, harness, session, workdir, cores.generator),
                     ):
                         result.update(part)
         finally:
             await session.close()
             await harness.close()
             if args.keep_logs:
-                for log in workdir.glob("bot-*.stderr"):
-                    target = Path(args.keep_logs) / log.name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(log.read_bytes())
+                copy_logs(workdir, args.keep_logs)
     return result
 
 
@@ -757,7 +628,7 @@ def main() -> int:
     missed = misses(result)
     print(f"\ntotal run {result['total_run_s']} s; " + ("all targets met" if not missed else f"targets missed: {', '.join(missed)}"))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        write_json(args.json, result)
     return 0
 
 
