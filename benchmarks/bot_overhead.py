@@ -31,6 +31,8 @@ costs such as loading the tiktoken encoding are not counted; the first of them i
 Concurrency: the runner lets `max_concurrent_jobs` (default 256) jobs run at once. With a 1 s model,
 100 msg/s needs >= rate x delay = 100 jobs in flight (Little's law) just to keep up; the default leaves
 2.5x headroom and lets half of the 500-message burst reach the model at once. `--concurrency` overrides it.
+The LLM gateway's own cap (`llm_max_concurrency`, default 32, sized for a real endpoint's quota) is set to
+the same value: the scripted model has no quota, and this benchmark measures the bot, not a quota.
 
 `--profile DIR` runs cProfile in the bot's event-loop thread and prints the top functions. It slows the
 bot down: use it to find where time goes, not for the figures.
@@ -76,7 +78,8 @@ def bot_main(argv: list[str]) -> int:
     from hideki.settings import load_settings
 
     settings = load_settings(
-        env_file=None, data_dir=Path(args.data_dir), llm_base_url=args.model_url, max_concurrent_jobs=args.concurrency
+        env_file=None, data_dir=Path(args.data_dir), llm_base_url=args.model_url, max_concurrent_jobs=args.concurrency,
+        llm_max_concurrency=args.concurrency,
     )
     web_app = hideki_app.prepare(settings)  # logging, install_offline_encodings, create_app
     asyncio.run(serve(web_app, Path(args.stats), args.profile))

@@ -8,6 +8,7 @@ the values) go to the audit log and the metrics.
 """
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -33,7 +34,7 @@ class GuardedClient:
     async def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
         scanned = [i for i, m in enumerate(messages) if m.get("role") in SCANNED_ROLES and m.get("content")]
         joined = _SEPARATOR.join(messages[i]["content"] for i in scanned)
-        findings = find_pii(joined)
+        findings = await asyncio.to_thread(find_pii, joined)  # Sudachi work: off the event loop
         if not findings:
             return await self._inner.complete(messages, **kwargs)
         counts = Counter(f.category for f in findings)
