@@ -131,7 +131,7 @@ class MinutesPipeline:
                 text = self.render(minutes)
                 if lost := untraceable(minutes, transcript):
                     warnings.append(f"⚠️ 発言の話者・時刻を確認できない項目があります: {'、'.join(lost[:5])}。文字起こしと見比べてください。")
-                if unknown := minutes_facts_check(text, transcript):
+                if unknown := await asyncio.to_thread(minutes_facts_check, text, transcript):
                     warnings.append(f"⚠️ 文字起こしにない名前・日付・数字: {'、'.join(unknown[:10])}。確認してください。")
                 return Reply(text, usage=usage, warnings=warnings, remember=False)
         else:

@@ -96,15 +96,15 @@ class YasashiiPipeline:
             return Reply(USAGE, remember=False)
         if len(text) > MAX_CHARS:
             return Reply(TOO_LONG.format(n=len(text), limit=MAX_CHARS), remember=False)
-        if self.simplifier.is_already_plain(text):
-            return self._reply(text, text, Usage(), [ALREADY_PLAIN], missing=[])
+        if await asyncio.to_thread(self.simplifier.is_already_plain, text):
+            return await asyncio.to_thread(self._reply, text, text, Usage(), [ALREADY_PLAIN], [])
         if request.llm is not None:
             try:
                 rewrite = await self._rewrite_with_model(text, request)
                 warnings = []
                 if rewrite.missing:
                     warnings.append(f"⚠️ 書き換えた文章で確認できなかった事実: {describe_facts(rewrite.missing)}。元の文章と見比べてください。")
-                return self._reply(text, rewrite.text, rewrite.usage, warnings, rewrite.missing)
+                return await asyncio.to_thread(self._reply, text, rewrite.text, rewrite.usage, warnings, rewrite.missing)
             except LLMError as error:
                 return await self._offline(text, offline_note(error))
         return await self._offline(text, offline_note())
@@ -120,8 +120,8 @@ class YasashiiPipeline:
     # --- the two rewriting paths ---------------------------------------------------------------------
     async def _offline(self, text: str, note: str) -> Reply:
         result = await asyncio.to_thread(self.simplifier.simplify, text)
-        missing = missing_facts(text, result.text)  # the simplifier reverts such sentences; this is the proof
-        return self._reply(text, result.text, Usage(), [note], missing, offline=True)
+        missing = await asyncio.to_thread(missing_facts, text, result.text)  # the simplifier reverts such sentences
+        return await asyncio.to_thread(self._reply, text, result.text, Usage(), [note], missing, True)
 
     async def _rewrite_with_model(self, text: str, request: Request) -> Rewrite:
         llm = request.llm
@@ -147,7 +147,7 @@ class YasashiiPipeline:
         completion = await llm.complete(messages)
         usage = completion.usage
         rewritten = to_western(clean_model_output(completion.text))
-        missing = missing_facts(part, rewritten)
+        missing = await asyncio.to_thread(missing_facts, part, rewritten)
         if missing:  # one retry, telling the model exactly what it dropped
             messages += [
                 {"role": "assistant", "content": completion.text},
@@ -156,7 +156,7 @@ class YasashiiPipeline:
             retry = await llm.complete(messages)
             usage += retry.usage
             second = to_western(clean_model_output(retry.text))
-            second_missing = missing_facts(part, second)
+            second_missing = await asyncio.to_thread(missing_facts, part, second)
             if len(second_missing) <= len(missing):
                 rewritten, missing = second, second_missing
         return rewritten, usage, missing
