@@ -144,6 +144,7 @@ class BM25:
         indptr = [0]
         doc_parts: list[np.ndarray] = []
         weight_parts: list[np.ndarray] = []
+        tf_parts: list[np.ndarray] = []
         for term in sorted(postings):
             plist = postings[term]
             d = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
@@ -153,6 +154,7 @@ class BM25:
             vocab[term] = len(vocab)
             indptr.append(indptr[-1] + len(plist))
             doc_parts.append(d)
+            tf_parts.append(tf)
             weight_parts.append(w.astype(np.float32))
         docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
         weights = np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32)
@@ -160,8 +162,7 @@ class BM25:
         # forward index: the postings sorted by document
         term_of = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr_a))
         order = np.argsort(docs, kind="stable")
-        tfs = np.concatenate([np.fromiter((p[1] for p in postings[t]), dtype=np.float32, count=len(postings[t]))
-                              for t in sorted(postings)]) if postings else np.zeros(0, np.float32)
+        tfs = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)
         fwd_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(docs, minlength=n), out=fwd_ptr[1:])
         forward = (fwd_ptr, term_of[order], tfs[order])
