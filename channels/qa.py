@@ -8,8 +8,6 @@ pairs to the service desk's FAQ with one button.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import re
 
@@ -142,7 +140,3 @@ class QAPipeline:
         if version is None:
             return Reply("すでに FAQ にある Q&A です。変更はありません。", remember=False)
         return Reply(f"FAQ に追加しました（版 {version}）。{change.summary()}", remember=False)
-
-
-def csv_rows(csv_text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(csv_text)))

@@ -13,7 +13,6 @@ put back as it was.
 """
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,7 +22,7 @@ from typing import Iterable, Sequence
 from hideki.japanese.eras import parse_number, to_western
 from hideki.japanese.facts import missing_facts
 from hideki.japanese.sentences import split_paragraphs, split_sentences
-from hideki.japanese.sudachi import tokenize as sudachi_tokenize, tokenizer
+from hideki.japanese.sudachi import tokenize as sudachi_tokenize
 
 DEFAULT_DICTIONARY = Path(__file__).parent / "data" / "plain_words.tsv"
 LONG_SENTENCE = 30        # characters; longer sentences are split at connectives
