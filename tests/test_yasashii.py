@@ -37,8 +37,19 @@ def request(text: str, llm=None) -> Request:
     return Request(text=text, user=User("u1"), place=Place("19:c;messageid=1", "channel", "19:c"), llm=llm)
 
 
-def llm_for(tmp_path, model, **overrides):
-    return LLMGateway(load_settings(env_file=None, data_dir=tmp_path, llm_base_url=model.base_url, llm_backoff_s=0.01, **overrides)).client_for("yasashii")
+@pytest.fixture
+async def llm_for(tmp_path, model):
+    """`llm_for(**settings)` → the pipeline's model client; the gateways are closed after the test."""
+    gateways: list[LLMGateway] = []
+
+    def make(**overrides):
+        settings = load_settings(env_file=None, data_dir=tmp_path, llm_base_url=model.base_url, llm_backoff_s=0.01, **overrides)
+        gateways.append(LLMGateway(settings))
+        return gateways[-1].client_for("yasashii")
+
+    yield make
+    for gateway in gateways:
+        await gateway.close()
 
 
 async def test_offline_rewrite_keeps_facts_adds_readings_measures_and_says_it_is_offline(pipeline):
@@ -71,9 +82,9 @@ async def test_empty_long_and_already_plain_texts(pipeline):
     assert "すでにやさしい日本語に近い" in plain.full_text() and "雨(あめ)" in plain.text
 
 
-async def test_model_rewrite_is_used_and_its_own_readings_are_replaced_by_local_ones(pipeline, model, tmp_path):
+async def test_model_rewrite_is_used_and_its_own_readings_are_replaced_by_local_ones(pipeline, model, llm_for):
     model.script = [Step(text="```\n世田谷区役所(せたがやくやくしょ)に<ruby>行<rt>い</rt></ruby>きます。\n" + GOOD_REWRITE + "\n```")]
-    reply = await pipeline.run(request(NOTICE, llm_for(tmp_path, model)))
+    reply = await pipeline.run(request(NOTICE, llm_for()))
     sent = model.requests[0]["messages"]
     assert "やさしい日本語ガイドライン" in sent[0]["content"] and NOTICE in sent[1]["content"]
     assert "<ruby>" not in reply.text and "(せたがやくやくしょ)(せたがや" not in reply.text
@@ -83,24 +94,24 @@ async def test_model_rewrite_is_used_and_its_own_readings_are_replaced_by_local_
     assert "確認できなかった事実: なし" in reply.warnings[0]
 
 
-async def test_a_dropped_fact_triggers_one_retry_naming_it(pipeline, model, tmp_path):
+async def test_a_dropped_fact_triggers_one_retry_naming_it(pipeline, model, llm_for):
     model.script = [Step(text=GOOD_REWRITE.replace("03-5432-1111", "区役所")), Step(text=GOOD_REWRITE)]
-    reply = await pipeline.run(request(NOTICE, llm_for(tmp_path, model)))
+    reply = await pipeline.run(request(NOTICE, llm_for()))
     assert len(model.requests) == 2
     assert "03-5432-1111" in model.requests[1]["messages"][-1]["content"]
     assert "確認できなかった事実: なし" in reply.warnings[0] and reply.usage.calls == 2
 
 
-async def test_a_fact_still_missing_after_the_retry_is_shown_as_a_warning(pipeline, model, tmp_path):
+async def test_a_fact_still_missing_after_the_retry_is_shown_as_a_warning(pipeline, model, llm_for):
     broken = GOOD_REWRITE.replace("350円", "たくさん")
     model.script = [Step(text=broken), Step(text=broken)]
-    reply = await pipeline.run(request(NOTICE, llm_for(tmp_path, model)))
+    reply = await pipeline.run(request(NOTICE, llm_for()))
     assert any("⚠️ 書き換えた文章で確認できなかった事実" in w and "350円" in w for w in reply.warnings)
 
 
-async def test_model_failure_falls_back_to_the_offline_rewrite_and_says_why(pipeline, model, tmp_path):
+async def test_model_failure_falls_back_to_the_offline_rewrite_and_says_why(pipeline, model, llm_for):
     model.script = [Step(status=500), Step(status=500)]
-    reply = await pipeline.run(request(NOTICE, llm_for(tmp_path, model, llm_max_retries=1)))
+    reply = await pipeline.run(request(NOTICE, llm_for(llm_max_retries=1)))
     assert reply.offline and "2025年" in reply.text
     assert reply.warnings[-1] == "⚠️ 生成AIモデルでエラーが発生しました。 ローカル処理で作成しました。"
 
