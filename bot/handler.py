@@ -9,6 +9,7 @@ from botbuilder.schema import ChannelAccount
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
 
 from bot import activity as teams
+from bot.delivery import teams_markdown
 from bot.service import BotService
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,12 @@ class HidekiBot(TeamsActivityHandler):
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in teams_members_added):
-            await turn_context.send_activity(self.service.welcome_text(teams.place_of(turn_context.activity)))
+            await turn_context.send_activity(teams_markdown(self.service.welcome_text(teams.place_of(turn_context.activity))))
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added):
-            await turn_context.send_activity(self.service.welcome_text(teams.place_of(turn_context.activity)))
+            await turn_context.send_activity(teams_markdown(self.service.welcome_text(teams.place_of(turn_context.activity))))
 
     async def on_teams_channel_created(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
         if channel_info and channel_info.id and channel_info.name:

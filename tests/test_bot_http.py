@@ -170,7 +170,9 @@ async def test_install_sends_a_welcome_with_help(start_bot, connector):
     response = await bot.post(A.install_update(connector.url))
     assert response.status == 200
     await bot.drain()
-    assert "こんにちは。Hideki です" in texts(connector)[-1]
+    welcome = texts(connector)[-1]
+    assert "こんにちは。Hideki です" in welcome
+    assert "\n\nチャネルID:" in welcome  # Teams joins single-newline lines: every line break is a paragraph
 
 
 async def test_card_action_invoke_and_unknown_invoke_are_answered_with_200(start_bot, connector):
