@@ -125,7 +125,7 @@ def playground(bot: str, artifacts: Path):
     env = clean_env() | {"TEAMSAPPTESTER_BROWSER": "none"}
     proc = subprocess.Popen(
         [str(PLAYGROUND), "-e", bot, "-c", "msteams", "-p", str(free_port()), "--disable-telemetry"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=PLAYGROUND.parents[2], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     found: dict[str, int] = {}
     ready = threading.Event()
