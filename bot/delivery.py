@@ -95,17 +95,21 @@ class Delivery:
         await self._connector.update(target, activity_id, _message(text, card))
 
     async def reply(self, target: Target, placeholder_id: str | None, text: str, card: dict | None, max_bytes: int) -> None:
-        """Deliver a whole answer: the first part replaces the placeholder, the rest follow; the card goes last."""
+        """Deliver a whole answer: the first part replaces the placeholder, the rest follow, then the card.
+
+        The card always goes in a message of its own: Teams turns text plus a card into two activities, and
+        refuses to update one activity into two ("Activity resulted into multiple skype activities")."""
         parts = split_message(text, max_bytes) or [""]
         total = len(parts)
         if total > 1:
             parts = [f"{part}\n\n（{i}/{total}）" for i, part in enumerate(parts, 1)]
         for index, part in enumerate(parts):
-            part_card = card if index == total - 1 else None
             if index == 0 and placeholder_id:
                 try:
-                    await self.update(target, placeholder_id, part, part_card)
+                    await self.update(target, placeholder_id, part)
                     continue
                 except Exception:  # some clients cannot update: send it as a new message instead, nothing lost
                     log.warning("update failed; sending a new message", exc_info=True)
-            await self.send(target, part, part_card)
+            await self.send(target, part)
+        if card is not None:
+            await self._connector.send(target, {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}]})

@@ -23,7 +23,7 @@ def post(connector, text: str, aad: str = "aad-staff-1"):
 
 
 def final(connector) -> dict:
-    return [s for s in connector.sent if s.body.get("type") == "message"][-1].body
+    return connector.latest_answer()
 
 
 def csv_block(text: str) -> list[dict[str, str]]:

@@ -36,7 +36,7 @@ def ask(connector, text: str, aad: str = "aad-staff-1"):
 
 
 def final(connector) -> dict:
-    return [s for s in connector.sent if s.body.get("type") == "message"][-1].body
+    return connector.latest_answer()
 
 
 async def test_offline_answer_is_the_faq_answer_verbatim_with_its_source_and_buttons(start_bot, connector, faq_file):

@@ -121,8 +121,10 @@ async def test_in_teams_the_button_returns_the_html_version_in_the_thread(start_
     await bot.post(A.channel_message(connector.url, NOTICE, channel_id="19:easy@thread.tacv2"))
     await bot.drain()
     answer = [s for s in connector.sent if s.method == "PUT"][-1]
-    assert "住民票(じゅうみんひょう)" in answer.body["text"]
-    card = answer.body["attachments"][0]
+    assert "住民票(じゅうみんひょう)" in answer.body["text"] and "attachments" not in answer.body
+    [card_message] = [s for s in connector.sent if s.method == "POST" and s.body.get("attachments")]
+    assert not card_message.body.get("text")  # the card is a message of its own: Teams cannot update text into text + card
+    card = card_message.body["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     data = card["content"]["actions"][0]["data"]
     press = A.channel_message(connector.url, "", channel_id="19:easy@thread.tacv2", mention=False)

@@ -83,6 +83,13 @@ class ScriptedConnector:
             texts[s.activity_id or ""] = s.body.get("text") or ""
         return texts
 
+    def latest_answer(self) -> dict:
+        """The latest answer: its text (updates applied) and its card (sent as a message of its own)."""
+        bodies = [s.body for s in self.messages()]
+        text = next((b["text"] for b in reversed(bodies) if b.get("text")), "")
+        attachments = next((b["attachments"] for b in reversed(bodies) if b.get("attachments")), None)
+        return {"text": text, "attachments": attachments}
+
     async def wait_for(self, predicate, timeout: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
