@@ -60,7 +60,7 @@ async def test_shutdown_tells_users_whose_answer_was_interrupted(start_bot, conn
     await bot.post(A.personal_message(connector.url, "長い処理"))
     await connector.wait_for(lambda: any(s.body.get("text") == "作成中…" for s in connector.sent))
     await asyncio.wait_for(bot.parts.runner.close(grace_s=0.2), timeout=10)
-    assert "再起動のため処理を中断しました" in list(connector.final_texts().values())[-1]
+    assert "再起動のため処理を中断しました" in connector.latest_answer()["text"]
 
 
 def test_json_logs_carry_the_correlation_id():

@@ -17,7 +17,7 @@ async def test_mask_sends_placeholders_and_restores_the_originals_in_the_answer(
     sent = json.dumps(model.requests[0]["messages"], ensure_ascii=False)
     assert "山田太郎" not in sent and "090-1234-5678" not in sent
     assert "［氏名1］" in sent and "［電話番号1］" in sent
-    answer = list(connector.final_texts().values())[-1]
+    answer = connector.latest_answer()["text"]
     assert answer.startswith("山田太郎様") and "090-1234-5678" in answer
     [row] = bot.parts.service.dispatcher.audit.rows()
     assert json.loads(row["pii"]) == {"person_name": 1, "phone": 1}
@@ -32,7 +32,7 @@ async def test_block_sends_nothing_and_the_offline_engine_answers(start_bot, con
     await bot.post(A.channel_message(connector.url, notice, channel_id="19:easy@thread.tacv2"))
     await bot.drain()
     assert model.requests == []
-    text = list(connector.final_texts().values())[-1]
+    text = connector.latest_answer()["text"]
     assert "2025年" in text and "個人情報の可能性: 氏名 1件。個人情報を含むため、生成AIには送りませんでした。 ローカル処理で作成しました。" in text
 
 
@@ -41,7 +41,7 @@ async def test_chat_in_block_mode_asks_to_remove_personal_information(start_bot,
     await bot.post(A.personal_message(connector.url, MESSAGE))
     await bot.drain()
     assert model.requests == []
-    assert "個人情報を除いてから、もう一度送ってください" in list(connector.final_texts().values())[-1]
+    assert "個人情報を除いてから、もう一度送ってください" in connector.latest_answer()["text"]
 
 
 async def test_off_sends_the_text_as_it_is(start_bot, connector, model):
