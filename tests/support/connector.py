@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.support.loopback import LoopbackServer
+
 
 @dataclass
 class Sent:
@@ -19,7 +21,7 @@ class Sent:
 
 
 @dataclass
-class ScriptedConnector:
+class ScriptedConnector(LoopbackServer):
     sent: list[Sent] = field(default_factory=list)
     fail_statuses: list[int] = field(default_factory=list)  # returned, in order, before succeeding
     delay_s: float = 0.0
@@ -43,13 +45,8 @@ class ScriptedConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._handle)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._handle)
         app.router.add_get("/files/{name}", self._file)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
 
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["name"])

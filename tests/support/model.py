@@ -9,6 +9,8 @@ from typing import Callable
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.support.loopback import LoopbackServer
+
 
 @dataclass
 class Step:
@@ -22,7 +24,7 @@ class Step:
 
 
 @dataclass
-class ScriptedModel:
+class ScriptedModel(LoopbackServer):
     script: list[Step] = field(default_factory=list)  # consumed in order; then `answer` is used
     answer: Callable[[list[dict]], str] = lambda messages: f"モデルの回答: {messages[-1]['content'][:50]}"
     delay_s: float = 0.0
@@ -45,13 +47,8 @@ class ScriptedModel:
         app.router.add_post("/v1/chat/completions", self._complete)
         # Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=…
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._complete)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
 
     async def _complete(self, request: web.Request) -> web.Response:
         body = await request.json()
