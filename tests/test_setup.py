@@ -152,3 +152,55 @@ def test_single_tenant_credentials_without_a_tenant_stop_start_up(tmp_path):
     settings = load_settings(env_file=None, data_dir=tmp_path, app_id="00000000-0000-0000-0000-000000000001", app_password="x")
     with pytest.raises(SettingsError, match="MicrosoftAppTenantId"):
         build(settings)
+
+
+def _prompt_set(tmp_path, clock):
+    shipped = tmp_path / "shipped"
+    (shipped / "chat").mkdir(parents=True)
+    (shipped / "chat" / "system.md").write_text("標準: ${today}", encoding="utf-8")
+    prompts = PromptLibrary(override_dir=tmp_path / "override", shipped_dir=shipped).load("chat", {"system": ["today"]})
+    prompts.clock = clock
+    return prompts, tmp_path / "override" / "chat" / "system.md"
+
+
+def test_prompt_edits_apply_without_a_restart_and_broken_edits_keep_the_old_template(tmp_path, caplog):
+    now = [1000.0]
+    prompts, override = _prompt_set(tmp_path, lambda: now[0])
+    assert prompts.render("system", today="1日") == "標準: 1日"
+    override.parent.mkdir(parents=True)
+    override.write_text("上書き: ${today}", encoding="utf-8")
+    now[0] += 1  # within the re-check interval: not looked at yet
+    assert prompts.render("system", today="1日") == "標準: 1日"
+    now[0] += 5
+    assert prompts.render("system", today="1日") == "上書き: 1日"
+    assert prompts.paths["system"] == override
+
+    override.write_text("変数を消した上書き", encoding="utf-8")
+    now[0] += 5
+    with caplog.at_level("ERROR", logger="prompts"):
+        assert prompts.render("system", today="2日") == "上書き: 2日"  # the broken edit is not used
+        now[0] += 5
+        prompts.render("system", today="2日")
+    assert [r.getMessage() for r in caplog.records].count(caplog.records[0].getMessage()) == 1  # logged once
+    assert str(override) in caplog.records[0].getMessage() and "${today}" in caplog.records[0].getMessage()
+
+    override.unlink()  # removing the override brings the shipped file back
+    now[0] += 5
+    assert prompts.render("system", today="3日") == "標準: 3日"
+
+
+def test_prompts_check_command_names_the_broken_file(tmp_path, monkeypatch, capsys):
+    from hideki.cli import main
+
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no .env from the developer's checkout
+    assert main(["prompts", "check"]) == 0
+    assert "OK  yasashii" in capsys.readouterr().out
+    override = tmp_path / "prompts" / "qa" / "user.md"
+    override.parent.mkdir(parents=True)
+    override.write_text("${text} だけ", encoding="utf-8")
+    assert main(["prompts", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "NG  qa" in err and str(override) in err and "${n}" in err
+    assert main(["prompts", "list"]) == 0
+    assert f"qa/user\t上書き\t{override}" in capsys.readouterr().out
