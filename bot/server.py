@@ -6,6 +6,7 @@ activities missing their required fields get a clear 4xx; nothing in here answer
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import time
@@ -137,6 +138,13 @@ def build(settings: Settings) -> Parts:
     return Parts(adapter, bot, service, runner, gateway)
 
 
+def _metrics_allowed(request: web.Request, token: str) -> bool:
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -251,7 +259,9 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             status=200 if ready else 503,
         )
 
-    async def metrics(_: web.Request) -> web.Response:
+    async def metrics(request: web.Request) -> web.Response:
+        if not _metrics_allowed(request, settings.metrics_token.get_secret_value()):
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         QUEUE_DEPTH.set(parts.runner.pending)
         LLM_IN_FLIGHT.set(parts.gateway.cap.in_flight)
         BREAKER_OPEN.set(1 if parts.gateway.breaker.state == "open" else 0)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     config_file: Path | None = None
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
+    # when set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus: authorization.credentials)
+    metrics_token: SecretStr = SecretStr("")
 
     # --- Bot Framework (standard names, as in the Bot Framework samples) ----------------------------
     app_id: str = Field(default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID"))

@@ -24,6 +24,16 @@ async def test_metrics_count_requests_pipelines_and_tokens(start_bot, connector,
     assert "hideki_ack_seconds_bucket" in text and "hideki_jobs_pending 0.0" in text and "hideki_llm_circuit_open 0.0" in text
 
 
+async def test_metrics_token_is_required_when_set(start_bot):
+    bot = await start_bot(metrics_token="s3cret-token")
+    assert (await bot.client.get("/metrics")).status == 401
+    assert (await bot.client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status == 401
+    assert (await bot.client.get("/metrics", headers={"Authorization": "Basic s3cret-token"})).status == 401
+    ok = await bot.client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert ok.status == 200 and "hideki_requests_total" in await ok.text()
+    assert (await bot.client.get("/healthz")).status == 200  # probes stay open
+
+
 async def test_readyz_reports_busy_when_shutting_down(start_bot):
     bot = await start_bot()
     assert (await bot.client.get("/readyz")).status == 200
