@@ -115,8 +115,8 @@ class Connector:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=256, limit_per_host=128)
+            self._session = aiohttp.ClientSession(  # trust_env: HTTP(S)_PROXY / NO_PROXY, as the model client does
+                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=256, limit_per_host=128), trust_env=True
             )
         return self._session
 

@@ -175,7 +175,7 @@ class BotService:
 
     async def _download(self, incoming: Incoming, files: list[tuple[str, str]]) -> str | None:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trust_env=True)  # HTTP(S)_PROXY / NO_PROXY
         for name, url in files:
             try:
                 incoming.attachments.append(await teams.download(self._session, name, url, MAX_ATTACHMENT_BYTES))
