@@ -18,7 +18,12 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from botframework.connector.auth import MicrosoftAppCredentials, PasswordServiceClientCredentialFactory
+from botframework.connector.auth import (
+    AppCredentials,
+    ManagedIdentityAppCredentials,
+    MicrosoftAppCredentials,
+    PasswordServiceClientCredentialFactory,
+)
 from msal import ConfidentialClientApplication
 
 log = logging.getLogger(__name__)
@@ -98,10 +103,13 @@ class Connector:
         backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
         timeout_s: float = 30.0,
+        app_type: str = "SingleTenant",
     ) -> None:
-        self._credentials = (
-            BotCredentials(app_id, app_password, tenant_id, login_url) if app_id else None
-        )
+        self._credentials: AppCredentials | None = None
+        if app_id and app_type == "UserAssignedMSI":  # the app id is the identity's client id; no secret
+            self._credentials = ManagedIdentityAppCredentials(app_id)
+        elif app_id:
+            self._credentials = BotCredentials(app_id, app_password, tenant_id, login_url)
         self._retries = retries
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s

@@ -121,7 +121,8 @@ def build(settings: Settings) -> Parts:
     adapter = CloudAdapter(CachingAuthentication(auth))
     runner = JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs)
     connector = Connector(
-        settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url
+        settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url,
+        app_type=settings.app_type,
     )
     service = BotService(settings, dispatcher, Delivery(connector), runner)
     bot = HidekiBot(service)

@@ -20,6 +20,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from hideki.guard import CircuitBreaker, ConcurrencyCap, Rejected
+from hideki.identity import IdentityError, ManagedIdentityTokens
 from hideki.metrics import LLM_ERRORS
 from hideki.settings import PipelineParams, Settings
 from hideki.tokens import TokenCounter
@@ -133,6 +134,8 @@ def _classify(exc: Exception) -> tuple[str, bool, float | None]:
         return "timeout", True, None
     if isinstance(exc, openai.APIConnectionError):
         return "connection", True, None
+    if isinstance(exc, IdentityError):  # no managed-identity token for Azure OpenAI
+        return "auth", False, None
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         after = retry_after_seconds(exc.response.headers)
@@ -252,9 +255,12 @@ class LLMGateway:
         timeout = openai.Timeout(s.llm_timeout_s, connect=min(10.0, s.llm_timeout_s))
         common = dict(timeout=timeout, max_retries=0, http_client=openai.DefaultAioHttpClient(timeout=timeout))
         if s.llm_mode == "azure":
+            key = s.azure_api_key.get_secret_value() or s.llm_api_key.get_secret_value()
+            identity = s.azure_managed_identity_client_id if not key else ""
             self._api = openai.AsyncAzureOpenAI(
                 azure_endpoint=s.azure_endpoint,
-                api_key=(s.azure_api_key.get_secret_value() or s.llm_api_key.get_secret_value()) or None,
+                api_key=key or None,
+                azure_ad_token_provider=ManagedIdentityTokens(identity).provider() if identity else None,
                 api_version=s.azure_api_version,
                 **common,
             )

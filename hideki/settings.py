@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     azure_api_key: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("AZURE_OPENAI_API_KEY", "HIDEKI_AZURE_API_KEY")
     )
+    # Azure OpenAI with Entra ID instead of a key: a user-assigned managed identity's client id, or "system"
+    azure_managed_identity_client_id: str = ""
     azure_api_version: str = Field(
         default="2024-10-21", validation_alias=AliasChoices("OPENAI_API_VERSION", "HIDEKI_AZURE_API_VERSION")
     )

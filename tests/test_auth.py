@@ -371,3 +371,29 @@ def test_python_app_py_in_production_without_credentials_exits_2_with_the_messag
     assert result.returncode == 2, result.stderr
     assert "Hideki を起動できません: HIDEKI_ENV=production では Bot の資格情報が必要です" in result.stderr
     assert "Traceback" not in result.stderr and "local mode" not in result.stderr
+
+
+@pytest.fixture
+async def managed_identity(monkeypatch):
+    from tests.support.managed_identity import ManagedIdentityEndpoint
+
+    endpoint = await ManagedIdentityEndpoint().start()
+    endpoint.install(monkeypatch)
+    yield endpoint
+    await endpoint.close()
+
+
+async def test_with_a_managed_identity_replies_carry_its_token_and_no_secret_is_needed(
+    start_bot, trust_identity, managed_identity, connector
+):
+    idp = trust_identity
+    bot = await start_bot(app_id=APP_ID, app_type="UserAssignedMSI", app_tenant_id=TENANT,
+                          bf_openid_metadata_url=idp.metadata_url, bf_token_issuer=idp.issuer)
+    response = await bot.post(A.personal_message(connector.url, "ヘルプ"), headers=_bearer(idp.channel_token(connector.url)))
+    assert response.status == 200, await response.text()
+    await bot.drain()
+    assert any("Hideki の使い方" in (s.body.get("text") or "") for s in connector.messages())
+    assert connector.authorizations and all(a == f"Bearer {managed_identity.issued[-1]}" for a in connector.authorizations)
+    asked = managed_identity.requests[-1]
+    assert asked["client_id"] == APP_ID and asked["resource"] == "https://api.botframework.com"
+    assert idp.token_requests == []  # no client-secret flow at all
