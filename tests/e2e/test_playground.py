@@ -3,12 +3,22 @@
 Skipped unless HIDEKI_E2E=1; `scripts/e2e` installs what it needs and runs it. It starts the bot (offline, a
 fresh data directory with the sample FAQ), the Playground (npm package in .e2e/, telemetry off) and Chromium
 (/usr/bin/chromium, requests to anything but loopback are blocked), then checks each pipeline as a user sees it.
-Screenshots and the bot/Playground logs go to test-artifacts/e2e/. The steps run in file order and share one page:
-steps 3–5 re-bind General with `@Test Bot 設定 …` (the Playground user is made an admin).
+Screenshots, the bot/Playground logs and the page's console go to test-artifacts/e2e/. The steps run in file order and
+share one page: steps 2–4 re-bind General with `@Test Bot 設定 …` (the Playground user is made an admin).
+
+Two Playground 0.2.28 client bugs are worked around here, not in the bot (real Teams handles both):
+- A typing activity in a channel thread (conversation `team-id;messageid=…`) makes the page's message saga throw
+  ("Invalid conversation id" in setBotTypingStatus, which knows only personal and group chats); every message after it
+  is dropped until the saga restarts, so 「作成中…」, the answer and the card went missing at random. The page's
+  WebSocket drops those typing frames (`drop_channel_typing`); the Playground shows no typing in channels anyway.
+- The post composer sends only its text nodes: line breaks typed with Shift+Enter (or pasted) are lost, so a pasted
+  transcript reached the bot as one line. `type_lines` types the lines as a user does, then turns the editor's line
+  break nodes into "\n" text, which is what the bot gets from Teams for a multi-line post.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -149,11 +159,27 @@ def playground(bot: str, artifacts: Path):
         stop(proc)
 
 
+def drop_channel_typing(ws) -> None:
+    """Forward the Playground's WebSocket both ways, except typing frames for a channel thread (see the docstring)."""
+    server = ws.connect_to_server()
+
+    def to_page(message) -> None:
+        if isinstance(message, str) and '"typing"' in message:
+            frame = json.loads(message)
+            if frame.get("action") == "typing" and ";messageid=" in frame.get("actionConversationId", ""):
+                return
+        ws.send(message)
+
+    ws.on_message(server.send)
+    server.on_message(to_page)
+
+
 @pytest.fixture(scope="module")
 def page(playground: str, artifacts: Path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/e2e (apt-get install chromium fonts-noto-cjk)")
     blocked: list[str] = []
+    console: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -169,12 +195,16 @@ def page(playground: str, artifacts: Path):
                     route.abort()
 
             context.route("**/*", only_loopback)
+            context.route_web_socket(re.compile(r"^wss?://(localhost|127\.0\.0\.1)[:/]"), drop_channel_typing)
             pg = context.new_page()
+            pg.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+            pg.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
             pg.set_default_timeout(20_000)
             pg.goto(playground)
             yield pg
         finally:
             (artifacts / "blocked-requests.txt").write_text("\n".join(blocked) + "\n", encoding="utf-8")
+            (artifacts / "page-console.txt").write_text("\n".join(console) + "\n", encoding="utf-8")
             browser.close()
 
 
@@ -212,11 +242,28 @@ def send_personal(page: Page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def type_lines(page: Page, text: str) -> None:
+KEEP_LINE_BREAKS = """el => {
+  const editor = el.__lexicalEditor;
+  const state = editor.getEditorState().toJSON();
+  const visit = node => {
+    if (!node.children) return;
+    node.children = node.children.map(c => c.type === "linebreak"
+      ? {type: "text", text: "\\n", detail: 0, format: 0, mode: "normal", style: "", version: 1} : c);
+    node.children.forEach(visit);
+  };
+  visit(state.root);
+  editor.setEditorState(editor.parseEditorState(JSON.stringify(state)));
+}"""
+
+
+def type_lines(page: Page, box, text: str) -> None:
+    """Type `text` line by line (Shift+Enter between lines), then keep the line breaks (see the module docstring)."""
     for i, line in enumerate(text.split("\n")):
         if i:
             page.keyboard.press("Shift+Enter")
         page.keyboard.type(line)
+    if "\n" in text:
+        box.evaluate(KEEP_LINE_BREAKS)
 
 
 def mention_in_general(page: Page, text: str) -> None:
@@ -233,7 +280,7 @@ def mention_in_general(page: Page, text: str) -> None:
     else:
         page.locator("#typeahead-menu").get_by_text("Test Bot").first.click()
     page.keyboard.type(" ")
-    type_lines(page, text)
+    type_lines(page, box, text)
     page.wait_for_timeout(200)
     page.get_by_role("button", name="Post", exact=True).click()
 
@@ -312,10 +359,6 @@ def test_2_servicedesk_faq(page: Page, shot) -> None:
     assert thread.get_by_role("button", name=re.compile("👎")).count() >= 1, text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky in Playground 0.2.28: the reply (201/400/202 in its log) is sometimes not rendered in the thread",
-)
 def test_3_qa_generation(page: Page, shot) -> None:
     rebind(page, "Q&A生成")
     notice = (
@@ -327,13 +370,11 @@ def test_3_qa_generation(page: Page, shot) -> None:
                         "Q&A生成")
     # Playground 0.2.28 shows Markdown tables as their source: accept a rendered table or its header row
     assert thread_of(page, notice).locator("table").count() >= 1 or re.search(r"\|\s*質問\s*\|\s*回答\s*\|", text), text
+    assert "コンビニ" in text.split(notice, 1)[1], text
+    button = thread_of(page, notice).get_by_role("button", name=re.compile("FAQ に追加"))
+    assert button.count() >= 1, text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Playground 0.2.28: Shift+Enter line breaks in a new post reach the bot as one line (the bot answers "
-    "「1行しかありません」), and that reply, an in-place update (PUT 200) of 「作成中…」, is not rendered in the thread",
-)
 def test_4_minutes(page: Page, shot) -> None:
     rebind(page, "議事録作成")
     transcript = "\n".join([
@@ -346,7 +387,12 @@ def test_4_minutes(page: Page, shot) -> None:
     mention_in_general(page, transcript)
     marker = "定例会議を始めます"
     text = wait_channel(page, marker, lambda t: "決定事項" in t and "ToDo" in t, "議事録作成")
-    assert "防災訓練" in text.split("決定事項", 1)[1], text
+    minutes = text.split("以上で終わります。", 1)[1]
+    for section in ("出席者", "要旨", "決定事項", "ToDo", "次回"):
+        assert section in minutes, section
+    assert "田中" in minutes and "佐藤" in minutes and "鈴木" in minutes, minutes
+    assert "防災訓練" in minutes.split("決定事項", 1)[1], minutes
+    assert "会場の予約" in minutes.split("ToDo", 1)[1], minutes
 
 
 def test_5_personal_help(page: Page, shot) -> None:
