@@ -218,9 +218,7 @@ def load(page: Page) -> None:
 @pytest.fixture
 def shot(page: Page, artifacts: Path, request: pytest.FixtureRequest):
     """Each step starts on a freshly loaded UI and ends with a screenshot (also when it fails):
-    test-artifacts/e2e/<step>.png. The UI keeps conversations in the page only; the bot keeps its state (bindings).
-    Known Playground 0.2.28 quirk: once a message was sent in the personal chat, the bot's replies in a General
-    thread are accepted (201/202) but never rendered, even after a reload; so the channel steps run first."""
+    test-artifacts/e2e/<step>.png. The UI keeps conversations in the page only; the bot keeps its state (bindings)."""
     load(page)
     yield
     name = request.node.name.removeprefix("test_")
@@ -338,7 +336,6 @@ def rebind(page: Page, title: str) -> None:
 
 
 # --- the steps -----------------------------------------------------------------------------------------------
-# Channel steps first (see the Playground quirk in `shot`), then the personal chat.
 def test_1_general_yasashii(page: Page, shot) -> None:
     notice = "住民票の写しの交付申請は、市役所の窓口で受け付けます。本人確認書類を持参してください。"
     mention_in_general(page, notice)
