@@ -218,10 +218,11 @@ def load(page: Page) -> None:
 @pytest.fixture
 def shot(page: Page, artifacts: Path, request: pytest.FixtureRequest):
     """Each step starts on a freshly loaded UI and ends with a screenshot (also when it fails):
-    test-artifacts/e2e/<step>.png. The UI keeps conversations in the page only; the bot keeps its state (bindings)."""
+    test-artifacts/e2e/<step>.png. The UI keeps conversations in the page only; the bot keeps its state (bindings).
+    A passing step also saves just the exchange it checked, <step>-reply.png (docs/images/ uses those)."""
     load(page)
-    yield
     name = request.node.name.removeprefix("test_")
+    yield artifacts / f"{name}-reply.png"
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=False)
 
 
@@ -299,6 +300,20 @@ def personal_replies(page: Page, sent: str) -> str:
     return "\n".join(m["text"] for m in messages[start + 1:] if m["bot"])
 
 
+def keep_personal(page: Page, sent: str, path: Path) -> None:
+    """Screenshot of the personal chat from the user's message `sent` to the bot's last reply."""
+    boxes = page.locator('div:has(> [aria-label="Message header"])').evaluate_all(
+        """els => els.map(e => { const r = e.getBoundingClientRect();
+              return {bot: !!e.querySelector('[aria-label="Message author"]'), text: e.innerText,
+                      x: r.left, y: r.top, w: r.width, h: r.height}; })"""
+    )
+    start = max(i for i, b in enumerate(boxes) if not b["bot"] and b["text"].strip().endswith(sent))
+    shown = boxes[start:]
+    left, top = min(b["x"] for b in shown), shown[0]["y"]
+    right, bottom = max(b["x"] + b["w"] for b in shown), max(b["y"] + b["h"] for b in shown)
+    page.screenshot(path=str(path), clip={"x": left - 8, "y": top - 8, "width": right - left + 16, "height": bottom - top + 16})
+
+
 def thread_of(page: Page, marker: str):
     return page.locator('[role="group"].fui-Card').filter(has_text=marker).first
 
@@ -336,7 +351,7 @@ def rebind(page: Page, title: str) -> None:
 
 
 # --- the steps -----------------------------------------------------------------------------------------------
-def test_1_general_yasashii(page: Page, shot) -> None:
+def test_1_general_yasashii(page: Page, shot: Path) -> None:
     notice = "住民票の写しの交付申請は、市役所の窓口で受け付けます。本人確認書類を持参してください。"
     mention_in_general(page, notice)
     text = wait_channel(page, notice, lambda t: "📏" in t, "やさしい日本語")
@@ -344,9 +359,10 @@ def test_1_general_yasashii(page: Page, shot) -> None:
     assert "(じゅうみんひょう)" in after or READING.search(after), after
     button = thread_of(page, notice).get_by_role("button", name=re.compile("HTML（ルビ）版を表示"))
     assert button.count() >= 1, after
+    thread_of(page, notice).screenshot(path=str(shot))
 
 
-def test_2_servicedesk_faq(page: Page, shot) -> None:
+def test_2_servicedesk_faq(page: Page, shot: Path) -> None:
     rebind(page, "サービスデスク")
     question = "パスワードを忘れました"
     mention_in_general(page, question)
@@ -354,9 +370,10 @@ def test_2_servicedesk_faq(page: Page, shot) -> None:
     thread = thread_of(page, question)
     assert thread.get_by_role("button", name=re.compile("👍")).count() >= 1, text
     assert thread.get_by_role("button", name=re.compile("👎")).count() >= 1, text
+    thread.screenshot(path=str(shot))
 
 
-def test_3_qa_generation(page: Page, shot) -> None:
+def test_3_qa_generation(page: Page, shot: Path) -> None:
     rebind(page, "Q&A生成")
     notice = (
         "市民課からのお知らせです。4月1日から、住民票の写しをコンビニで取得できるようになります。"
@@ -370,9 +387,10 @@ def test_3_qa_generation(page: Page, shot) -> None:
     assert "コンビニ" in text.split(notice, 1)[1], text
     button = thread_of(page, notice).get_by_role("button", name=re.compile("FAQ に追加"))
     assert button.count() >= 1, text
+    thread_of(page, notice).screenshot(path=str(shot))
 
 
-def test_4_minutes(page: Page, shot) -> None:
+def test_4_minutes(page: Page, shot: Path) -> None:
     rebind(page, "議事録作成")
     transcript = "\n".join([
         "田中: それでは定例会議を始めます。今日の議題は防災訓練の日程です。",
@@ -390,17 +408,20 @@ def test_4_minutes(page: Page, shot) -> None:
     assert "田中" in minutes and "佐藤" in minutes and "鈴木" in minutes, minutes
     assert "防災訓練" in minutes.split("決定事項", 1)[1], minutes
     assert "会場の予約" in minutes.split("ToDo", 1)[1], minutes
+    thread_of(page, marker).screenshot(path=str(shot))
 
 
-def test_5_personal_help(page: Page, shot) -> None:
+def test_5_personal_help(page: Page, shot: Path) -> None:
     send_personal(page, "ヘルプ")
     text = wait_for(lambda: personal_replies(page, "ヘルプ"), lambda t: "機能の一覧" in t, "ヘルプ")
     for title in ("チャット", "やさしい日本語", "サービスデスク", "Q&A生成", "議事録作成"):
         assert title in text, title
     assert "yasashii" in text and "servicedesk" in text
+    keep_personal(page, "ヘルプ", shot)
 
 
-def test_6_personal_offline_chat(page: Page, shot) -> None:
+def test_6_personal_offline_chat(page: Page, shot: Path) -> None:
     send_personal(page, "こんにちは")
     text = wait_for(lambda: personal_replies(page, "こんにちは"), lambda t: "生成AIモデル" in t, "こんにちは")
     assert "生成AIモデルが設定されていない" in text, text
+    keep_personal(page, "こんにちは", shot)
