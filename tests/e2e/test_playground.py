@@ -3,15 +3,24 @@
 Skipped unless HIDEKI_E2E=1; `scripts/e2e` installs what it needs and runs it. It starts the bot (offline, a
 fresh data directory with the sample FAQ), the Playground (npm package in .e2e/, telemetry off) and Chromium
 (/usr/bin/chromium, requests to anything but loopback are blocked), then checks each pipeline as a user sees it.
-Screenshots and the bot/Playground logs go to test-artifacts/e2e/. The steps run in file order and share one page:
-steps 3–5 re-bind General with `@Test Bot 設定 …` (the Playground user is made an admin).
+Screenshots, the bot/Playground logs and the page's console go to test-artifacts/e2e/. The steps run in file order and
+share one page: steps 2–4 re-bind General with `@Test Bot 設定 …` (the Playground user is made an admin).
+
+Two Playground 0.2.28 client bugs are worked around here, not in the bot (real Teams handles both):
+- A typing activity in a channel thread (conversation `team-id;messageid=…`) makes the page's message saga throw
+  ("Invalid conversation id" in setBotTypingStatus, which knows only personal and group chats); every message after it
+  is dropped until the saga restarts, so 「作成中…」, the answer and the card went missing at random. The page's
+  WebSocket drops those typing frames (`drop_channel_typing`); the Playground shows no typing in channels anyway.
+- The post composer sends only its text nodes: line breaks typed with Shift+Enter (or pasted) are lost, so a pasted
+  transcript reached the bot as one line. `type_lines` types the lines as a user does, then turns the editor's line
+  break nodes into "\n" text, which is what the bot gets from Teams for a multi-line post.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -149,11 +158,27 @@ def playground(bot: str, artifacts: Path):
         stop(proc)
 
 
+def drop_channel_typing(ws) -> None:
+    """Forward the Playground's WebSocket both ways, except typing frames for a channel thread (see the docstring)."""
+    server = ws.connect_to_server()
+
+    def to_page(message) -> None:
+        if isinstance(message, str) and '"typing"' in message:
+            frame = json.loads(message)
+            if frame.get("action") == "typing" and ";messageid=" in frame.get("actionConversationId", ""):
+                return
+        ws.send(message)
+
+    ws.on_message(server.send)
+    server.on_message(to_page)
+
+
 @pytest.fixture(scope="module")
 def page(playground: str, artifacts: Path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/e2e (apt-get install chromium fonts-noto-cjk)")
     blocked: list[str] = []
+    console: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -169,12 +194,16 @@ def page(playground: str, artifacts: Path):
                     route.abort()
 
             context.route("**/*", only_loopback)
+            context.route_web_socket(re.compile(r"^wss?://(localhost|127\.0\.0\.1)[:/]"), drop_channel_typing)
             pg = context.new_page()
+            pg.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+            pg.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
             pg.set_default_timeout(20_000)
             pg.goto(playground)
             yield pg
         finally:
             (artifacts / "blocked-requests.txt").write_text("\n".join(blocked) + "\n", encoding="utf-8")
+            (artifacts / "page-console.txt").write_text("\n".join(console) + "\n", encoding="utf-8")
             browser.close()
 
 
@@ -189,11 +218,10 @@ def load(page: Page) -> None:
 def shot(page: Page, artifacts: Path, request: pytest.FixtureRequest):
     """Each step starts on a freshly loaded UI and ends with a screenshot (also when it fails):
     test-artifacts/e2e/<step>.png. The UI keeps conversations in the page only; the bot keeps its state (bindings).
-    Known Playground 0.2.28 quirk: once a message was sent in the personal chat, the bot's replies in a General
-    thread are accepted (201/202) but never rendered, even after a reload; so the channel steps run first."""
+    A passing step also saves just the exchange it checked, <step>-reply.png (docs/images/ uses those)."""
     load(page)
-    yield
     name = request.node.name.removeprefix("test_")
+    yield artifacts / f"{name}-reply.png"
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=False)
 
 
@@ -212,11 +240,28 @@ def send_personal(page: Page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def type_lines(page: Page, text: str) -> None:
+KEEP_LINE_BREAKS = """el => {
+  const editor = el.__lexicalEditor;
+  const state = editor.getEditorState().toJSON();
+  const visit = node => {
+    if (!node.children) return;
+    node.children = node.children.map(c => c.type === "linebreak"
+      ? {type: "text", text: "\\n", detail: 0, format: 0, mode: "normal", style: "", version: 1} : c);
+    node.children.forEach(visit);
+  };
+  visit(state.root);
+  editor.setEditorState(editor.parseEditorState(JSON.stringify(state)));
+}"""
+
+
+def type_lines(page: Page, box, text: str) -> None:
+    """Type `text` line by line (Shift+Enter between lines), then keep the line breaks (see the module docstring)."""
     for i, line in enumerate(text.split("\n")):
         if i:
             page.keyboard.press("Shift+Enter")
         page.keyboard.type(line)
+    if "\n" in text:
+        box.evaluate(KEEP_LINE_BREAKS)
 
 
 def mention_in_general(page: Page, text: str) -> None:
@@ -233,7 +278,7 @@ def mention_in_general(page: Page, text: str) -> None:
     else:
         page.locator("#typeahead-menu").get_by_text("Test Bot").first.click()
     page.keyboard.type(" ")
-    type_lines(page, text)
+    type_lines(page, box, text)
     page.wait_for_timeout(200)
     page.get_by_role("button", name="Post", exact=True).click()
 
@@ -252,6 +297,20 @@ def personal_replies(page: Page, sent: str) -> str:
     if start is None:
         return ""
     return "\n".join(m["text"] for m in messages[start + 1:] if m["bot"])
+
+
+def keep_personal(page: Page, sent: str, path: Path) -> None:
+    """Screenshot of the personal chat from the user's message `sent` to the bot's last reply."""
+    boxes = page.locator('div:has(> [aria-label="Message header"])').evaluate_all(
+        """els => els.map(e => { const r = e.getBoundingClientRect();
+              return {bot: !!e.querySelector('[aria-label="Message author"]'), text: e.innerText,
+                      x: r.left, y: r.top, w: r.width, h: r.height}; })"""
+    )
+    start = max(i for i, b in enumerate(boxes) if not b["bot"] and b["text"].strip().endswith(sent))
+    shown = boxes[start:]
+    left, top = min(b["x"] for b in shown), shown[0]["y"]
+    right, bottom = max(b["x"] + b["w"] for b in shown), max(b["y"] + b["h"] for b in shown)
+    page.screenshot(path=str(path), clip={"x": left - 8, "y": top - 8, "width": right - left + 16, "height": bottom - top + 16})
 
 
 def thread_of(page: Page, marker: str):
@@ -291,8 +350,7 @@ def rebind(page: Page, title: str) -> None:
 
 
 # --- the steps -----------------------------------------------------------------------------------------------
-# Channel steps first (see the Playground quirk in `shot`), then the personal chat.
-def test_1_general_yasashii(page: Page, shot) -> None:
+def test_1_general_yasashii(page: Page, shot: Path) -> None:
     notice = "住民票の写しの交付申請は、市役所の窓口で受け付けます。本人確認書類を持参してください。"
     mention_in_general(page, notice)
     text = wait_channel(page, notice, lambda t: "📏" in t, "やさしい日本語")
@@ -300,9 +358,10 @@ def test_1_general_yasashii(page: Page, shot) -> None:
     assert "(じゅうみんひょう)" in after or READING.search(after), after
     button = thread_of(page, notice).get_by_role("button", name=re.compile("HTML（ルビ）版を表示"))
     assert button.count() >= 1, after
+    thread_of(page, notice).screenshot(path=str(shot))
 
 
-def test_2_servicedesk_faq(page: Page, shot) -> None:
+def test_2_servicedesk_faq(page: Page, shot: Path) -> None:
     rebind(page, "サービスデスク")
     question = "パスワードを忘れました"
     mention_in_general(page, question)
@@ -310,13 +369,10 @@ def test_2_servicedesk_faq(page: Page, shot) -> None:
     thread = thread_of(page, question)
     assert thread.get_by_role("button", name=re.compile("👍")).count() >= 1, text
     assert thread.get_by_role("button", name=re.compile("👎")).count() >= 1, text
+    thread.screenshot(path=str(shot))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky in Playground 0.2.28: the reply (201/400/202 in its log) is sometimes not rendered in the thread",
-)
-def test_3_qa_generation(page: Page, shot) -> None:
+def test_3_qa_generation(page: Page, shot: Path) -> None:
     rebind(page, "Q&A生成")
     notice = (
         "市民課からのお知らせです。4月1日から、住民票の写しをコンビニで取得できるようになります。"
@@ -327,14 +383,13 @@ def test_3_qa_generation(page: Page, shot) -> None:
                         "Q&A生成")
     # Playground 0.2.28 shows Markdown tables as their source: accept a rendered table or its header row
     assert thread_of(page, notice).locator("table").count() >= 1 or re.search(r"\|\s*質問\s*\|\s*回答\s*\|", text), text
+    assert "コンビニ" in text.split(notice, 1)[1], text
+    button = thread_of(page, notice).get_by_role("button", name=re.compile("FAQ に追加"))
+    assert button.count() >= 1, text
+    thread_of(page, notice).screenshot(path=str(shot))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Playground 0.2.28: Shift+Enter line breaks in a new post reach the bot as one line (the bot answers "
-    "「1行しかありません」), and that reply, an in-place update (PUT 200) of 「作成中…」, is not rendered in the thread",
-)
-def test_4_minutes(page: Page, shot) -> None:
+def test_4_minutes(page: Page, shot: Path) -> None:
     rebind(page, "議事録作成")
     transcript = "\n".join([
         "田中: それでは定例会議を始めます。今日の議題は防災訓練の日程です。",
@@ -346,18 +401,26 @@ def test_4_minutes(page: Page, shot) -> None:
     mention_in_general(page, transcript)
     marker = "定例会議を始めます"
     text = wait_channel(page, marker, lambda t: "決定事項" in t and "ToDo" in t, "議事録作成")
-    assert "防災訓練" in text.split("決定事項", 1)[1], text
+    minutes = text.split("以上で終わります。", 1)[1]
+    for section in ("出席者", "要旨", "決定事項", "ToDo", "次回"):
+        assert section in minutes, section
+    assert "田中" in minutes and "佐藤" in minutes and "鈴木" in minutes, minutes
+    assert "防災訓練" in minutes.split("決定事項", 1)[1], minutes
+    assert "会場の予約" in minutes.split("ToDo", 1)[1], minutes
+    thread_of(page, marker).screenshot(path=str(shot))
 
 
-def test_5_personal_help(page: Page, shot) -> None:
+def test_5_personal_help(page: Page, shot: Path) -> None:
     send_personal(page, "ヘルプ")
     text = wait_for(lambda: personal_replies(page, "ヘルプ"), lambda t: "機能の一覧" in t, "ヘルプ")
     for title in ("チャット", "やさしい日本語", "サービスデスク", "Q&A生成", "議事録作成"):
         assert title in text, title
     assert "yasashii" in text and "servicedesk" in text
+    keep_personal(page, "ヘルプ", shot)
 
 
-def test_6_personal_offline_chat(page: Page, shot) -> None:
+def test_6_personal_offline_chat(page: Page, shot: Path) -> None:
     send_personal(page, "こんにちは")
     text = wait_for(lambda: personal_replies(page, "こんにちは"), lambda t: "生成AIモデル" in t, "こんにちは")
     assert "生成AIモデルが設定されていない" in text, text
+    keep_personal(page, "こんにちは", shot)
