@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -582,6 +582,8 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             tok[1] = "わたくし" if nxt is not None and nxt[0] in ("ども", "共") else "わたし"
         elif surface[0] == "描":
             _kaku_rule(toks, i)
+        elif surface == "表し":
+            _hyou_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
@@ -777,6 +779,22 @@ def _dou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "どう"  # 自動車道, 自転車道: a road for vehicles
 
 
+def _tou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and tok[1] == "しま" and _KATAKANA_WORD.fullmatch(prev[0]) and pos_of(prev[2])[0] == "名詞":
+        tok[1] = "とう"  # ナガンヌ島, クエフ島: islands named in katakana (Sudachi knows ハワイ島 only)
+
+
+def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
+        tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
+
+
+def _hyou_rule(toks: list[list], i: int) -> None:
+    """敬意を表します, 哀悼の意を表し: 表する ひょうする (to express a feeling of 〜意)."""
+    if i >= 2 and toks[i - 1][0] == "を" and toks[i - 2][0].endswith("意"):
+        toks[i][1] = "ひょうし"
+
+
 def _zen_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     """前 as a prefix (former / previous): 前シーズン, 前議長, 前年度 → ぜん."""
     if nxt is None or tok[1] != "まえ":
@@ -837,7 +855,7 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
-               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule}
+               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
