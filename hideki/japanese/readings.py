@@ -837,19 +837,12 @@ _SEI_BEFORE = {"年月日", "年", "年月", "前", "後", "死", "誕", "没年
 
 
 def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if nxt is None:
-        return
+    if nxt is None or (prev is not None and _KANJI_RE.search(prev[0][-1]) is not None):
+        return  # after a kanji noun 生 is the suffix せい (留学生制度, 大学生ドラフト split 大学/生/…)
     if _KATAKANA_WORD.fullmatch(nxt[0]) is not None:
         tok[1] = "なま"  # 生ビール, 生クリーム: raw / fresh
-    elif (
-        _KANJI_RE.match(nxt[0])
-        and pos_of(nxt[2])[:2] == ("名詞", "普通名詞")
-        and (prev is None or _KANJI_RE.search(prev[0][-1]) is None)
-        and nxt[0] not in _SEI_BEFORE
-    ):
-        # a prefix before a noun (生放送, 生写真, コーヒー生豆); after a kanji noun 生 is the
-        # suffix せい (留学生制度 splits 留学/生/制度)
-        tok[1] = "なま"
+    elif _KANJI_RE.match(nxt[0]) and pos_of(nxt[2])[:2] == ("名詞", "普通名詞") and nxt[0] not in _SEI_BEFORE:
+        tok[1] = "なま"  # a prefix before a noun (生放送, 生写真, コーヒー生豆)
 
 
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
