@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "島", "行", "表し", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -784,6 +784,24 @@ def _tou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "とう"  # ナガンヌ島, クエフ島: islands named in katakana (Sudachi knows ハワイ島 only)
 
 
+# the old provinces (令制国), read 〜のくに before 国: 越後国 えちごのくに, 武蔵国 むさしのくに
+# (上野/下野 are left out: their province readings こうずけ/しもつけ differ from the place names)
+_PROVINCES = frozenset(
+    "山城 大和 河内 和泉 摂津 伊賀 伊勢 志摩 尾張 三河 遠江 駿河 伊豆 甲斐 相模 武蔵 安房 上総 下総 常陸 "
+    "近江 美濃 飛騨 信濃 陸奥 出羽 若狭 越前 加賀 能登 越中 越後 佐渡 丹波 丹後 但馬 因幡 伯耆 出雲 石見 "
+    "隠岐 播磨 美作 備前 備中 備後 安芸 周防 長門 紀伊 淡路 阿波 讃岐 伊予 土佐 筑前 筑後 豊前 豊後 肥前 "
+    "肥後 日向 大隅 薩摩 壱岐 対馬".split()
+)
+
+
+def _kuni_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _PROVINCES:
+        # の goes with the name, as in the dictionaries' token readings (越後 えちごの / 国 くに);
+        # rendered furigana joins the two anyway
+        prev[1] = ("やまと" if prev[0] == "大和" else prev[1]) + "の"
+        tok[1] = "くに"
+
+
 def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
         tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
@@ -848,7 +866,8 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
-               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule}
+               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
+               "国": _kuni_rule}
 
 
 def _number_rule(toks: list[list], i: int) -> None:
