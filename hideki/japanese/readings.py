@@ -584,13 +584,15 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             _kaku_rule(toks, i)
         elif surface == "表し":
             _hyou_rule(toks, i)
+        elif surface == "間":
+            _aida_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
             # 会費で行っています, 積極的に行っている; に行っている (has gone there) stays いっ
             after = toks[i + 2][0] if i + 2 < n else ""
             destination = prev is not None and prev[0] in ("に", "へ", "まで") and not (
-                prev[0] == "に" and i >= 2 and toks[i - 2][0] == "的"
+                prev[0] == "に" and i >= 2 and toks[i - 2][0] in ("的", "ため", "為")  # 積極的に, 予防のために
             )
             negative = after == "い" and i + 3 < n and toks[i + 3][0].startswith("な")  # 最近は行っていない
             if (prev is not None and prev[0] in ("を", "も")) or (
@@ -730,9 +732,17 @@ def _tabi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "たび"  # この度, その度に: occasion (a degree is 度 ど after numbers)
 
 
-def _aida_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if prev is not None and prev[0] in _DEMONSTRATIVES:
+def _aida_rule(toks: list[list], i: int) -> None:
+    tok = toks[i]
+    prev = toks[i - 1] if i else None
+    if prev is None:
+        return
+    if prev[0] in _DEMONSTRATIVES:
         tok[1] = "あいだ"  # この間, その間: the interval (Sudachi reads the bare suffix かん)
+    elif prev[0] == "の" and i >= 2 and toks[i - 2][0] == "いつ":
+        tok[1] = "ま"  # いつの間にか
+    elif prev[0] == "瞬く":
+        prev[1], tok[1] = "またたく", "ま"  # 瞬く間に (Sudachi しばたたく あいだ)
 
 
 def _tane_rule(tok: list, prev: list | None, nxt: list | None) -> None:
@@ -864,7 +874,7 @@ def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
 
 
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
-               "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
+               "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
                "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
                "国": _kuni_rule}
