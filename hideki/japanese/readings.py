@@ -880,12 +880,33 @@ _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今"
                "国": _kuni_rule}
 
 
+_ROUND = {"十": 10, "百": 100, "千": 1000}
+
+
+def _vague_number_rule(tok: list, nxt: list | None) -> None:
+    """何十回 なんじゅっかい, 数十本 すうじゅっぽん, 何百人 なんびゃくにん: the round number's sound changes."""
+    if nxt is None or nxt[0] not in COUNTERS:
+        return
+    readings = counter_readings(_ROUND[tok[0][1:]], nxt[0])
+    if readings is None:
+        return
+    number, counter = readings
+    if tok[0][0] == "何":
+        number = "なん" + {"ひゃく": "びゃく", "ひゃっ": "びゃっ", "せん": "ぜん"}.get(number, number)
+    else:
+        number = "すう" + number
+    tok[1], nxt[1] = number, counter
+
+
 def _number_rule(toks: list[list], i: int) -> None:
     tok = toks[i]
     surface = tok[0]
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     if surface == "何":
         value = None
+    elif surface[1:] in _ROUND and surface[0] in "何数":
+        _vague_number_rule(tok, nxt)
+        return
     else:
         value = parse_number(surface)
         if value is not None and (len(surface) > 1 or not has_kanji(surface)):
