@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "島", "行", "表し", "国", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -812,6 +812,14 @@ def _kuni_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "くに"
 
 
+_TREE_CLASSES = {"常緑", "落葉", "小", "中", "亜", "広葉", "針葉", "喬"}
+
+
+def _kouboku_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _TREE_CLASSES:
+        tok[1] = "こうぼく"  # 常緑高木, 落葉小高木: a tall tree (高木 alone is also the surname たかぎ)
+
+
 def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
         tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
@@ -877,7 +885,7 @@ _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今"
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
                "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
-               "国": _kuni_rule}
+               "国": _kuni_rule, "高木": _kouboku_rule}
 
 
 _ROUND = {"十": 10, "百": 100, "千": 1000}
