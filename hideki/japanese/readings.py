@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -586,6 +586,8 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             _hyou_rule(toks, i)
         elif surface == "間":
             _aida_rule(toks, i)
+        elif surface == "降り":
+            _furi_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
@@ -820,6 +822,22 @@ def _kouboku_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "こうぼく"  # 常緑高木, 落葉小高木: a tall tree (高木 alone is also the surname たかぎ)
 
 
+def _eru_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] == "を":
+        tok[1] = "える"  # 結論を得る (うる stays for あり得る, し得る)
+
+
+_WEATHER = {"雨", "雪", "雹", "霰", "みぞれ", "にわか雨", "大雨", "大雪", "小雨", "霜"}
+
+
+def _furi_rule(toks: list[list], i: int) -> None:
+    """降り: ふり for rain and snow (雨が半分降り, 雪の降り始め), おり for getting off (お降りの際)."""
+    if i and toks[i - 1][0] == "お":
+        toks[i][1] = "おり"
+    elif any(t[0] in _WEATHER for t in toks[max(0, i - 3):i]):
+        toks[i][1] = "ふり"
+
+
 def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
         tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
@@ -885,7 +903,7 @@ _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今"
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
                "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
-               "国": _kuni_rule, "高木": _kouboku_rule}
+               "国": _kuni_rule, "高木": _kouboku_rule, "得る": _eru_rule}
 
 
 _ROUND = {"十": 10, "百": 100, "千": 1000}
