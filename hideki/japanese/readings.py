@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "下", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -838,6 +838,17 @@ def _furi_rule(toks: list[list], i: int) -> None:
         toks[i][1] = "ふり"
 
 
+# page and screen parts: 画面下, 右記下 are below them (した), not under an influence (影響下 か)
+_LAYOUT_NOUNS = {"画面", "ページ", "右記", "上記", "左記", "欄", "表", "図", "写真", "ボタン", "ウィンドウ", "メニュー"}
+
+
+def _shita_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if tok[1] != "か" or prev is None:
+        return
+    if prev[0] in _LAYOUT_NOUNS or prev[0].endswith(("館", "棟")) or pos_of(prev[2])[0] == "補助記号":
+        tok[1] = "した"  # 画面下にある, 気象館下の広場, １）下の購入ボタン
+
+
 def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
         tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
@@ -903,7 +914,8 @@ _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今"
                "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
                "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
-               "国": _kuni_rule, "高木": _kouboku_rule, "得る": _eru_rule}
+               "国": _kuni_rule, "高木": _kouboku_rule, "得る": _eru_rule,
+               "下": _shita_rule}
 
 
 _ROUND = {"十": 10, "百": 100, "千": 1000}
