@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "下", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "下", "縁", "便", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -588,6 +588,10 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             _aida_rule(toks, i)
         elif surface == "降り":
             _furi_rule(toks, i)
+        elif surface == "縁":
+            _fuchi_rule(toks, i)
+        elif surface == "便":
+            _ben_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
@@ -847,6 +851,27 @@ def _shita_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         return
     if prev[0] in _LAYOUT_NOUNS or prev[0].endswith(("館", "棟")) or pos_of(prev[2])[0] == "補助記号":
         tok[1] = "した"  # 画面下にある, 気象館下の広場, １）下の購入ボタン
+
+
+def _fuchi_rule(toks: list[list], i: int) -> None:
+    """縁 of a thing is its edge ふち (花弁の縁, ウィンドウの縁); ties between people stay えん (ご縁, 人との縁)."""
+    prev = toks[i - 1] if i else None
+    if prev is None:
+        if i + 1 < len(toks) and toks[i + 1][0] == "の":
+            toks[i][1] = "ふち"  # 縁の飾り
+    elif prev[0] == "の" and i >= 2:
+        owner = pos_of(toks[i - 2][2])
+        if owner[0] == "名詞" and owner[1] != "固有名詞" and toks[i - 2][0] not in _PEOPLE:
+            toks[i][1] = "ふち"
+
+
+_PEOPLE = {"人", "皆様", "皆さん", "方", "方々", "家族", "友人", "仲間", "私", "彼", "彼女", "先祖", "親"}
+_TRANSPORT = {"交通", "アクセス", "通勤", "通学", "買い物"}
+
+
+def _ben_rule(toks: list[list], i: int) -> None:
+    if i >= 2 and toks[i - 1][0] == "の" and toks[i - 2][0] in _TRANSPORT:
+        toks[i][1] = "べん"  # 交通の便がよい: convenience (航空便, バイク便 stay びん)
 
 
 def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
