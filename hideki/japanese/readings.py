@@ -157,10 +157,9 @@ class ReadingEngine:
         tok, out = _thread_tokenizer()
         for m in tok.tokenize(text, out=out):
             surface = m.surface()
-            wid = m.word_id()
-            info = get(wid) if wid < _OOV_ID else None
+            info = get(m.word_id())  # ids from _OOV_ID up are never keys: they miss and go to _lookup
             if info is None:
-                info = _lookup(m, surface, wid)
+                info = _lookup(m, surface, m.word_id())
             reading, pid, hit = info
             if reading is None:  # kana / symbols: read as written (the surface may be half-width)
                 reading = plain(surface) or _plain_cached(surface)
