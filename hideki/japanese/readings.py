@@ -8,8 +8,9 @@ counters and suffixes apart for the context rules:
   1日 ついたち after a month, 3つ みっつ, 三つ星 みつ, 一月半 ひとつき), 何 なに/なん,
   方 かた/ほう (people vs side/comparison), 人 じん/にん, 行っている おこなって, 生 なま as a
   prefix, この度 たび, この間 あいだ, 依頼主 ぬし, 絵を描く かく, rendaku after nouns (文字通り,
-  定休日, 通常通り, 普段使い), weekday abbreviations (（月）, 月・水・金), and a few dictionary
-  conventions (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word
+  定休日, 通常通り, 普段使い), weekday abbreviations (（月）, 月・水・金), old provinces (越後国
+  えちごのくに), 何十回/数十本, set phrases (いつの間に, 意を表し, を得る, 交通の便), 縁 ふち, 下 した
+  below page parts, and a few dictionary conventions (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word
   boundaries. Kanji Sudachi cannot read at all fall back to pykakasi, loaded on first need
   (Sudachi mode B/C and pykakasi were measured per token class and lose everywhere else).
 
