@@ -41,6 +41,10 @@ def test_digits_join_a_counter_whose_reading_changed() -> None:
     assert render("1日", style="html") == "1<ruby>日<rt>にち</rt></ruby>"
 
 
+def test_old_province_reads_no_kuni_as_one_word() -> None:
+    assert render("武蔵国と出雲国") == "武蔵国(むさしのくに)と出雲国(いずものくに)"
+
+
 def test_html_ruby_and_escaping() -> None:
     out = render("<b>住民票</b> & 読み込む", style="html")
     assert out == (

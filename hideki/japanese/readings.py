@@ -8,8 +8,9 @@ counters and suffixes apart for the context rules:
   1日 ついたち after a month, 3つ みっつ, 三つ星 みつ, 一月半 ひとつき), 何 なに/なん,
   方 かた/ほう (people vs side/comparison), 人 じん/にん, 行っている おこなって, 生 なま as a
   prefix, この度 たび, この間 あいだ, 依頼主 ぬし, 絵を描く かく, rendaku after nouns (文字通り,
-  定休日, 通常通り, 普段使い), weekday abbreviations (（月）, 月・水・金), and a few dictionary
-  conventions (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word
+  定休日, 通常通り, 普段使い), weekday abbreviations (（月）, 月・水・金), old provinces (越後国
+  えちごのくに), 何十回/数十本, set phrases (いつの間に, 意を表し, を得る, 交通の便), 縁 ふち, 下 した
+  below page parts, and a few dictionary conventions (日本 にほん, 言う いう). User dictionaries (TSV) override everything, on word
   boundaries. Kanji Sudachi cannot read at all fall back to pykakasi, loaded on first need
   (Sudachi mode B/C and pykakasi were measured per token class and lose everywhere else).
 
@@ -157,10 +158,9 @@ class ReadingEngine:
         tok, out = _thread_tokenizer()
         for m in tok.tokenize(text, out=out):
             surface = m.surface()
-            wid = m.word_id()
-            info = get(wid) if wid < _OOV_ID else None
+            info = get(m.word_id())  # ids from _OOV_ID up are never keys: they miss and go to _lookup
             if info is None:
-                info = _lookup(m, surface, wid)
+                info = _lookup(m, surface, m.word_id())
             reading, pid, hit = info
             if reading is None:  # kana / symbols: read as written (the surface may be half-width)
                 reading = plain(surface) or _plain_cached(surface)
@@ -554,7 +554,7 @@ def _numeral_pos_ids() -> frozenset[int]:
 
 _TRIGGERS = frozenset(COUNTERS) | frozenset(RENDAKU) | frozenset(_WEEKDAYS) | {
     "方", "何", "私", "行っ", "後", "家", "実", "付", "人", "中", "他", "その他", "今", "山", "生", "何時",
-    "間", "前", "主", "道", "描く", "描い", "描き", "描か", "描け", "描こ",
+    "間", "前", "主", "道", "島", "行", "表し", "国", "高木", "得る", "降り", "下", "縁", "便", "描く", "描い", "描き", "描か", "描け", "描こ",
 }
 
 
@@ -582,13 +582,23 @@ def apply_context_rules(toks: list[list], hits: Sequence[int] | None = None) -> 
             tok[1] = "わたくし" if nxt is not None and nxt[0] in ("ども", "共") else "わたし"
         elif surface[0] == "描":
             _kaku_rule(toks, i)
+        elif surface == "表し":
+            _hyou_rule(toks, i)
+        elif surface == "間":
+            _aida_rule(toks, i)
+        elif surface == "降り":
+            _furi_rule(toks, i)
+        elif surface == "縁":
+            _fuchi_rule(toks, i)
+        elif surface == "便":
+            _ben_rule(toks, i)
         elif surface == "行っ":
             # を/も行って, 行っております: 行う (carry out), not 行く
             # …ている / …ております without a destination (に, へ, まで): 調査を実施して行っています,
             # 会費で行っています, 積極的に行っている; に行っている (has gone there) stays いっ
             after = toks[i + 2][0] if i + 2 < n else ""
             destination = prev is not None and prev[0] in ("に", "へ", "まで") and not (
-                prev[0] == "に" and i >= 2 and toks[i - 2][0] == "的"
+                prev[0] == "に" and i >= 2 and toks[i - 2][0] in ("的", "ため", "為")  # 積極的に, 予防のために
             )
             negative = after == "い" and i + 3 < n and toks[i + 3][0].startswith("な")  # 最近は行っていない
             if (prev is not None and prev[0] in ("を", "も")) or (
@@ -728,9 +738,17 @@ def _tabi_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "たび"  # この度, その度に: occasion (a degree is 度 ど after numbers)
 
 
-def _aida_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if prev is not None and prev[0] in _DEMONSTRATIVES:
+def _aida_rule(toks: list[list], i: int) -> None:
+    tok = toks[i]
+    prev = toks[i - 1] if i else None
+    if prev is None:
+        return
+    if prev[0] in _DEMONSTRATIVES:
         tok[1] = "あいだ"  # この間, その間: the interval (Sudachi reads the bare suffix かん)
+    elif prev[0] == "の" and i >= 2 and toks[i - 2][0] == "いつ":
+        tok[1] = "ま"  # いつの間にか
+    elif prev[0] == "瞬く":
+        prev[1], tok[1] = "またたく", "ま"  # 瞬く間に (Sudachi しばたたく あいだ)
 
 
 def _tane_rule(tok: list, prev: list | None, nxt: list | None) -> None:
@@ -777,6 +795,96 @@ def _dou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
         tok[1] = "どう"  # 自動車道, 自転車道: a road for vehicles
 
 
+def _tou_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and tok[1] == "しま" and _KATAKANA_WORD.fullmatch(prev[0]) and pos_of(prev[2])[0] == "名詞":
+        tok[1] = "とう"  # ナガンヌ島, クエフ島: islands named in katakana (Sudachi knows ハワイ島 only)
+
+
+# the old provinces (令制国), read 〜のくに before 国: 越後国 えちごのくに, 武蔵国 むさしのくに
+# (上野/下野 are left out: their province readings こうずけ/しもつけ differ from the place names)
+_PROVINCES = frozenset(
+    "山城 大和 河内 和泉 摂津 伊賀 伊勢 志摩 尾張 三河 遠江 駿河 伊豆 甲斐 相模 武蔵 安房 上総 下総 常陸 "
+    "近江 美濃 飛騨 信濃 陸奥 出羽 若狭 越前 加賀 能登 越中 越後 佐渡 丹波 丹後 但馬 因幡 伯耆 出雲 石見 "
+    "隠岐 播磨 美作 備前 備中 備後 安芸 周防 長門 紀伊 淡路 阿波 讃岐 伊予 土佐 筑前 筑後 豊前 豊後 肥前 "
+    "肥後 日向 大隅 薩摩 壱岐 対馬".split()
+)
+
+
+def _kuni_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _PROVINCES:
+        # の goes with the name, as in the dictionaries' token readings (越後 えちごの / 国 くに);
+        # rendered furigana joins the two anyway
+        prev[1] = ("やまと" if prev[0] == "大和" else prev[1]) + "の"
+        tok[1] = "くに"
+
+
+_TREE_CLASSES = {"常緑", "落葉", "小", "中", "亜", "広葉", "針葉", "喬"}
+
+
+def _kouboku_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] in _TREE_CLASSES:
+        tok[1] = "こうぼく"  # 常緑高木, 落葉小高木: a tall tree (高木 alone is also the surname たかぎ)
+
+
+def _eru_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and prev[0] == "を":
+        tok[1] = "える"  # 結論を得る (うる stays for あり得る, し得る)
+
+
+_WEATHER = {"雨", "雪", "雹", "霰", "みぞれ", "にわか雨", "大雨", "大雪", "小雨", "霜"}
+
+
+def _furi_rule(toks: list[list], i: int) -> None:
+    """降り: ふり for rain and snow (雨が半分降り, 雪の降り始め), おり for getting off (お降りの際)."""
+    if i and toks[i - 1][0] == "お":
+        toks[i][1] = "おり"
+    elif any(t[0] in _WEATHER for t in toks[max(0, i - 3):i]):
+        toks[i][1] = "ふり"
+
+
+# page and screen parts: 画面下, 右記下 are below them (した), not under an influence (影響下 か)
+_LAYOUT_NOUNS = {"画面", "ページ", "右記", "上記", "左記", "欄", "表", "図", "写真", "ボタン", "ウィンドウ", "メニュー"}
+
+
+def _shita_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if tok[1] != "か" or prev is None:
+        return
+    if prev[0] in _LAYOUT_NOUNS or prev[0].endswith(("館", "棟")) or pos_of(prev[2])[0] == "補助記号":
+        tok[1] = "した"  # 画面下にある, 気象館下の広場, １）下の購入ボタン
+
+
+def _fuchi_rule(toks: list[list], i: int) -> None:
+    """縁 of a thing is its edge ふち (花弁の縁, ウィンドウの縁); ties between people stay えん (ご縁, 人との縁)."""
+    prev = toks[i - 1] if i else None
+    if prev is None:
+        if i + 1 < len(toks) and toks[i + 1][0] == "の":
+            toks[i][1] = "ふち"  # 縁の飾り
+    elif prev[0] == "の" and i >= 2:
+        owner = pos_of(toks[i - 2][2])
+        if owner[0] == "名詞" and owner[1] != "固有名詞" and toks[i - 2][0] not in _PEOPLE:
+            toks[i][1] = "ふち"
+
+
+_PEOPLE = {"人", "皆様", "皆さん", "方", "方々", "家族", "友人", "仲間", "私", "彼", "彼女", "先祖", "親"}
+_TRANSPORT = {"交通", "アクセス", "通勤", "通学", "買い物"}
+
+
+def _ben_rule(toks: list[list], i: int) -> None:
+    if i >= 2 and toks[i - 1][0] == "の" and toks[i - 2][0] in _TRANSPORT:
+        toks[i][1] = "べん"  # 交通の便がよい: convenience (航空便, バイク便 stay びん)
+
+
+def _yuki_rule(tok: list, prev: list | None, nxt: list | None) -> None:
+    if prev is not None and (prev[0] == "方面" or pos_of(prev[2])[2] == "地名"):
+        tok[1] = "いき"  # 成田行の便, 石山寺方面行ホーム: bound for (５行 stays ぎょう)
+
+
+def _hyou_rule(toks: list[list], i: int) -> None:
+    """敬意を表します, 哀悼の意を表し: 表する ひょうする (to express a feeling of 〜意)."""
+    if i >= 2 and toks[i - 1][0] == "を" and toks[i - 2][0].endswith("意"):
+        toks[i][1] = "ひょうし"
+
+
 def _zen_rule(tok: list, prev: list | None, nxt: list | None) -> None:
     """前 as a prefix (former / previous): 前シーズン, 前議長, 前年度 → ぜん."""
     if nxt is None or tok[1] != "まえ":
@@ -819,25 +927,38 @@ _SEI_BEFORE = {"年月日", "年", "年月", "前", "後", "死", "誕", "没年
 
 
 def _nama_rule(tok: list, prev: list | None, nxt: list | None) -> None:
-    if nxt is None:
-        return
+    if nxt is None or (prev is not None and _KANJI_RE.search(prev[0][-1]) is not None):
+        return  # after a kanji noun 生 is the suffix せい (留学生制度, 大学生ドラフト split 大学/生/…)
     if _KATAKANA_WORD.fullmatch(nxt[0]) is not None:
         tok[1] = "なま"  # 生ビール, 生クリーム: raw / fresh
-    elif (
-        _KANJI_RE.match(nxt[0])
-        and pos_of(nxt[2])[:2] == ("名詞", "普通名詞")
-        and (prev is None or _KANJI_RE.search(prev[0][-1]) is None)
-        and nxt[0] not in _SEI_BEFORE
-    ):
-        # a prefix before a noun (生放送, 生写真, コーヒー生豆); after a kanji noun 生 is the
-        # suffix せい (留学生制度 splits 留学/生/制度)
-        tok[1] = "なま"
+    elif _KANJI_RE.match(nxt[0]) and pos_of(nxt[2])[:2] == ("名詞", "普通名詞") and nxt[0] not in _SEI_BEFORE:
+        tok[1] = "なま"  # a prefix before a noun (生放送, 生写真, コーヒー生豆)
 
 
 _WORD_RULES = {"何時": _nanji_rule, "生": _nama_rule, "山": _san_rule, "今": _ima_rule, "家": _ie_rule, "実": _mi_rule, "付": _tsuki_rule, "人": _jin_rule, "中": _juu_rule,
-               "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "間": _aida_rule, "種": _tane_rule,
+               "他": _hoka_rule, "その他": _hoka_rule, "度": _tabi_rule, "種": _tane_rule,
                "色": _iro_rule, "時": _ji_rule, "前": _zen_rule,
-               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule}
+               "主": _nushi_rule, "道": _dou_rule, "月": _tsuki_month_rule, "島": _tou_rule, "行": _yuki_rule,
+               "国": _kuni_rule, "高木": _kouboku_rule, "得る": _eru_rule,
+               "下": _shita_rule}
+
+
+_ROUND = {"十": 10, "百": 100, "千": 1000}
+
+
+def _vague_number_rule(tok: list, nxt: list | None) -> None:
+    """何十回 なんじゅっかい, 数十本 すうじゅっぽん, 何百人 なんびゃくにん: the round number's sound changes."""
+    if nxt is None or nxt[0] not in COUNTERS:
+        return
+    readings = counter_readings(_ROUND[tok[0][1:]], nxt[0])
+    if readings is None:
+        return
+    number, counter = readings
+    if tok[0][0] == "何":
+        number = "なん" + {"ひゃく": "びゃく", "ひゃっ": "びゃっ", "せん": "ぜん"}.get(number, number)
+    else:
+        number = "すう" + number
+    tok[1], nxt[1] = number, counter
 
 
 def _number_rule(toks: list[list], i: int) -> None:
@@ -846,6 +967,9 @@ def _number_rule(toks: list[list], i: int) -> None:
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     if surface == "何":
         value = None
+    elif surface[1:] in _ROUND and surface[0] in "何数":
+        _vague_number_rule(tok, nxt)
+        return
     else:
         value = parse_number(surface)
         if value is not None and (len(surface) > 1 or not has_kanji(surface)):
