@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -37,12 +38,16 @@ def split_message(text: str, max_bytes: int) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
 def teams_markdown(text: str) -> str:
     """Teams' Markdown joins lines separated by a single newline: make every line break a paragraph break,
-    except inside fenced code blocks, where lines are kept as they are."""
+    except inside fenced code blocks, where lines are kept as they are. Teams draws no Markdown tables, so
+    tables become lists (pipelines write ordinary Markdown, which the CLI and files keep)."""
     out: list[str] = []
     in_fence = False
-    for line in text.split("\n"):
+    for line in _tables_as_lists(text.split("\n")):
         is_fence = line.lstrip().startswith("```")
         inside = in_fence  # true for the lines of a code block and its closing fence
         if is_fence:
@@ -51,6 +56,36 @@ def teams_markdown(text: str) -> str:
             out.append("")
         out.append(line)
     return "\n".join(out)
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _tables_as_lists(lines: list[str]) -> list[str]:
+    """`| # | 質問 | 回答 |` tables → one list item per row: `1. **質問**: … ／ **回答**: …` (outside code blocks)."""
+    out: list[str] = []
+    i, in_fence = 0, False
+    while i < len(lines):
+        line = lines[i]
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        is_table = (not in_fence and line.lstrip().startswith("|") and i + 1 < len(lines)
+                    and _TABLE_RULE.match(lines[i + 1]) is not None)
+        if not is_table:
+            out.append(line)
+            i += 1
+            continue
+        header = _cells(line)
+        numbered = header[0] in ("#", "No.", "番号")
+        i += 2
+        while i < len(lines) and lines[i].lstrip().startswith("|"):
+            cells = _cells(lines[i])
+            pairs = [f"**{h}**: {c}" if h else c for h, c in zip(header, cells) if c][1 if numbered else 0:]
+            marker = f"{cells[0]}." if numbered and cells[0].isdigit() else "-"
+            out.append(f"{marker} {' ／ '.join(pairs)}")
+            i += 1
+    return out
 
 
 def target_of(activity: Activity) -> Target:

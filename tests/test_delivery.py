@@ -36,3 +36,17 @@ def test_line_breaks_survive_teams_markdown_but_code_blocks_are_kept():
     assert teams_markdown("一行目\n二行目\n\n三行目") == "一行目\n\n二行目\n\n三行目"
     code = "説明\n```html\n<ruby>漢<rt>かん</rt></ruby>\n<p>二行目</p>\n```\n後"
     assert teams_markdown(code) == "説明\n\n```html\n<ruby>漢<rt>かん</rt></ruby>\n<p>二行目</p>\n```\n\n後"
+
+
+def test_tables_become_lists_because_teams_draws_no_markdown_tables():
+    from bot.delivery import teams_markdown
+
+    qa = "**質問と回答**\n| # | 質問 | 回答 |\n|---|---|---|\n| 1 | いつから？ | 4月1日 |\n| 2 | 何が必要？ | マイナンバーカード |\n後"
+    assert teams_markdown(qa) == (
+        "**質問と回答**\n\n1. **質問**: いつから？ ／ **回答**: 4月1日\n\n2. **質問**: 何が必要？ ／ **回答**: マイナンバーカード\n\n後"
+    )
+    todo = "| 担当 | 内容 | 期限 |\n|:---|---|---:|\n| 田中 | 資料を直す |  |"
+    assert teams_markdown(todo) == "- **担当**: 田中 ／ **内容**: 資料を直す"  # empty cells are left out
+    fenced = "```\n| a | b |\n|---|---|\n```"
+    assert teams_markdown(fenced) == fenced  # code blocks stay as they are
+    assert teams_markdown("| 縦棒で始まる行\n次の行") == "| 縦棒で始まる行\n\n次の行"  # no rule line: not a table

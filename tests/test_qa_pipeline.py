@@ -36,7 +36,7 @@ async def test_offline_pairs_are_spans_of_the_text_with_a_table_and_faq_csv(star
     await bot.post(post(connector, "5問作って\n" + NOTICE))
     await bot.drain()
     text = final(connector)["text"]
-    assert "**質問と回答（5組）**" in text and "| # | 質問 | 回答 |" in text
+    assert "**質問と回答（5組）**" in text and "\n\n1. **質問**: " in text  # the table, as a list Teams can draw
     rows = csv_block(text)
     assert len(rows) == 5 and list(rows[0]) == ["id", "質問", "回答", "カテゴリ", "キーワード", "URL", "更新日"]
     for row in rows:
