@@ -22,9 +22,9 @@ RUN pip install . \
  && useradd --system --uid 10001 --home-dir /data hideki \
  && mkdir -p /data && chown hideki /data
 
-USER hideki
+USER 10001
 VOLUME ["/data"]
 EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3978'), timeout=4)"
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3978'), timeout=4)"]
 CMD ["hideki", "serve"]
