@@ -30,11 +30,12 @@ from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
 from hideki.audit import AuditLog
+from hideki.db import open_database
 from hideki.llm import LLMGateway
 from hideki.logs import correlation_id
 from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
 from hideki.settings import Settings
-from hideki.storage import BindingStore, Database, FeedbackStore, MemoryStore, ResultStore
+from hideki.storage import BindingStore, FeedbackStore, MemoryStore, ResultStore
 from knowledge.service import open_knowledge
 from prompts import PromptLibrary
 
@@ -83,7 +84,7 @@ def build(settings: Settings) -> Parts:
     SettingsError when HIDEKI_ENV=production lacks Bot credentials."""
     settings.check_production()
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
-    db = Database(settings.db_path)
+    db = open_database(settings)
     shared = PipelineContext(
         results=ResultStore(db),
         feedback=FeedbackStore(db),
