@@ -123,3 +123,19 @@ def test_cli_search_remove_export_history_rollback_gaps(cli_env, capsys, tmp_pat
     assert main(["faq", "rollback", "99"]) == 1
     assert main(["faq", "gaps"]) == 0
     assert "ありません" in capsys.readouterr().out
+
+
+def test_prune_deletes_old_versions_but_never_the_serving_one(tmp_path, embedder, capsys, monkeypatch):
+    kb = KnowledgeBase(tmp_path / "knowledge", lambda: embedder)  # where the CLI finds it with HIDEKI_DATA_DIR below
+    kb.import_entries([entry("1", "パスワードを忘れました")], "admin")
+    kb.import_entries([entry("2", "VPNにつながりません")], "admin", mode="merge")
+    kb.import_entries([entry("3", "プリンターで両面印刷するには")], "admin", mode="merge")
+    kb.rollback(1, "admin")
+    assert kb.prune(1) == [2]
+    assert kb.versions() == [1, 3] and not (tmp_path / "knowledge" / "versions" / "0002").exists()
+    assert kb.search("パスワードを忘れた", 1)[0].entry.id == "1"
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no .env from the project
+    assert main(["faq", "prune", "--keep", "1"]) == 0
+    assert "削除する古い版はありません。" in capsys.readouterr().out
+    assert main(["faq", "prune", "--keep", "0"]) == 1
