@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import subprocess
 
 import pytest
+import redis
 
 from hideki.limits import InProcessRateLimiter, RateLimiter, RedisRateLimiter, open_rate_limiter
 from hideki.redisconn import connect
 from hideki.settings import load_settings
-from tests.support.servers import free_port
+from tests.support.servers import free_port, missing, stop, wait_until
 
 
 def _replica(redis_url: str, per_user: int, overall: int, window_s: float = 60) -> RedisRateLimiter:
@@ -74,3 +77,33 @@ async def test_redis_down_counts_in_process_with_one_warning(caplog, closing):
     assert limiter.outage.down
     assert [r.getMessage() for r in caplog.records] == [
         "Redis unreachable: rate limits fall back to this process until it is back"]
+
+
+async def test_counts_are_shared_again_once_redis_is_back(tmp_path, caplog, closing):
+    binary = shutil.which("redis-server") or missing("Redis is not installed (redis-server not found)")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    limiter = _replica(url, per_user=1, overall=0)
+    closing(limiter)
+    limiter.outage.retry_after_s = 0  # ask Redis again at the next message
+    caplog.set_level(logging.INFO, logger="hideki.redisconn")
+    assert await limiter.check("u1") is None and limiter.outage.down  # nothing listens yet
+    log = tmp_path / "redis.log"
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path), "--logfile", str(log)])
+    try:
+        wait_until(lambda: _pings(url), server, "redis-server", log)
+        other = _replica(url, per_user=1, overall=0)
+        closing(other)
+        assert await limiter.check("u2") is None and not limiter.outage.down
+        assert (await other.check("u2"))[0] == "user"  # the count went to Redis, where the other replica sees it
+        assert caplog.records[-1].getMessage() == "Redis reachable again: rate limits are shared by the replicas again"
+    finally:
+        stop(server)
+
+
+def _pings(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError:
+        return False
