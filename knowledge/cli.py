@@ -223,10 +223,10 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
-    from hideki.storage import Database, FeedbackStore
+    from hideki.db import open_database
+    from hideki.storage import FeedbackStore
 
-    settings = _settings()
-    gaps = FeedbackStore(Database(settings.db_path)).gaps()
+    gaps = FeedbackStore(open_database(_settings())).gaps()
     if not gaps:
         print("回答できなかった質問も、👎 の付いた回答もありません。")
     for gap in gaps:

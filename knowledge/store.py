@@ -312,8 +312,10 @@ class KnowledgeBase:
         return [] if version is None else self.catalog.entries(version)
 
     def _switch(self, version: int, base: int | None, record: dict) -> None:
-        self.catalog.switch(version, base, record)
-        self._seen = None  # serve the new version from the next query on
+        try:
+            self.catalog.switch(version, base, record)
+        finally:
+            self._seen = None  # ask again at the next query: this version, or the one that came first
 
 
 def _record(action: str, who: str, note: str, version: int | None, change: Change) -> dict:

@@ -1,6 +1,7 @@
 """The FAQ shared by replicas: versions in a real PostgreSQL, vectors on a real Chroma server (both on loopback)."""
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -8,12 +9,15 @@ import pytest
 from chromadb.api.models.Collection import Collection
 
 from hideki.cli import main
+from hideki.db import open_database
 from hideki.settings import Settings
+from hideki.storage import FeedbackStore
 from knowledge import index as index_module
 from knowledge import shared
 from knowledge.embeddings import default_embedder
 from knowledge.entries import Entry
 from knowledge.importers import read_source
+from knowledge.service import open_knowledge
 from knowledge.store import ConcurrentChange, KnowledgeBase, KnowledgeError
 from knowledge.shared import SharedCatalog, chroma_client, open_shared_catalog
 
@@ -78,6 +82,9 @@ def test_the_cli_imports_into_the_servers_and_search_answers_as_on_disk(tmp_path
     assert main(["faq", "history"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith("* 版 1") and "import" in line and "admin-a" in line and "追加 131" in line
+    FeedbackStore(open_database(settings)).unanswered("庁舎の駐車場は何台ですか", "aad-staff-1", 0.2)
+    assert main(["faq", "gaps"]) == 0
+    assert "未回答\t1\t庁舎の駐車場は何台ですか" in capsys.readouterr().out
 
     on_disk = KnowledgeBase(tmp_path / "disk", lambda: embedder)
     on_disk.import_entries(read_source(SAMPLE).entries, "admin-a")
@@ -235,3 +242,28 @@ def test_with_sqlite_and_a_chroma_server_versions_switch_and_conflicts_are_refus
     b.rollback(1, "admin-b")
     assert (a.current_version(), a.versions()) == (1, [1, 3])
     assert a.search("プリンターで両面印刷", 1)[0].entry.id == "3"
+
+
+def test_replicas_starting_together_seed_the_sample_faq_once(tmp_path, settings, embedder, monkeypatch):
+    seed = tmp_path / "seed.csv"
+    seed.write_text("id,質問,回答\nict-001,パスワードを忘れました,再設定してください。\n", encoding="utf-8")
+    settings = settings.model_copy(update={"faq_seed": str(seed)})
+    monkeypatch.setattr("knowledge.index.default_embedder", lambda: embedder)
+    both_planned = threading.Barrier(2, timeout=120)
+    publish = SharedCatalog.publish
+
+    def publish_once_both_planned(self, *args):
+        both_planned.wait()  # both replicas saw no FAQ and decided to seed it
+        return publish(self, *args)
+
+    monkeypatch.setattr(SharedCatalog, "publish", publish_once_both_planned)
+    opened: list[KnowledgeBase] = []
+    starts = [threading.Thread(target=lambda: opened.append(open_knowledge(settings))) for _ in range(2)]
+    for start in starts:
+        start.start()
+    for start in starts:
+        start.join()
+    assert len(opened) == 2
+    serving = opened[0].catalog.current_version()
+    assert opened[0].versions() == [serving] and [h["version"] for h in opened[0].history()] == [serving]
+    assert [kb.search("パスワードを忘れた", 1)[0].entry.id for kb in opened] == ["ict-001", "ict-001"]
