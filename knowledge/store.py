@@ -226,7 +226,8 @@ class KnowledgeBase:
 
     def index(self):
         """The serving version's index, reopened when CURRENT changed (e.g. an import from the CLI or another
-        replica). While one thread opens the new version, the others keep answering from the old one."""
+        replica). While one thread opens the new version, the others keep answering from the old one, and so
+        does everyone if it cannot be opened (e.g. the Chroma server is unreachable; tried again next query)."""
         version = self.current_version()
         if version is None:
             return None
@@ -240,6 +241,12 @@ class KnowledgeBase:
         try:
             if self._open is None or self._open[0] != version:
                 self._open = (version, self.catalog.open_index(version, self.embedder))
+            return self._open[1]
+        except Exception:
+            if self._open is None:
+                raise
+            log.warning("FAQ version not opened; still answering from the previous one",
+                        extra={"version": version, "serving": self._open[0]}, exc_info=True)
             return self._open[1]
         finally:
             self._loading.release()
