@@ -58,10 +58,10 @@ class RunningBot:
         return await self.client.post("/api/messages", json=activity, headers=headers)
 
     async def drain(self) -> None:
-        """Wait until every background job has finished."""
+        """Wait until every background job has finished, and the durable queue is empty."""
         import asyncio
 
-        while self.parts.runner.pending:
+        while self.parts.runner.pending or self.parts.service.jobs.depth():
             await asyncio.sleep(0.01)
 
 

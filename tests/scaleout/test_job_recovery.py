@@ -1,0 +1,36 @@
+"""One machine, default settings (SQLite): jobs left behind by a process that died are answered after a restart,
+into the 「作成中…」 message the first run sent; a job that keeps dying ends with an apology."""
+from __future__ import annotations
+
+from hideki.db import Database
+from hideki.jobs import MAX_ATTEMPTS, JobQueue
+from tests.support import activities as A
+
+
+def left_behind(tmp_path, activity: dict, runs: int) -> JobQueue:
+    """A job of a process that died `runs` times while running it, after sending its placeholder."""
+    queue = JobQueue(Database(tmp_path / "data" / "hideki.db"), lease_s=0)
+    job_id = queue.enqueue(activity["conversation"]["id"], "cid-left", activity)
+    for _ in range(runs):
+        job = queue.claim(job_id)
+        queue.set_placeholder(job, "bot-placeholder")
+    return queue
+
+
+async def test_a_restart_answers_a_job_left_by_a_dead_process_in_its_placeholder(tmp_path, start_bot, connector, model):
+    left_behind(tmp_path, A.personal_message(connector.url, "途中で止まった質問"), runs=1)
+    bot = await start_bot(llm_base_url=model.base_url)
+    await bot.drain()
+    assert connector.final_texts() == {"bot-placeholder": "モデルの回答: 途中で止まった質問"}
+    assert [s.method for s in connector.messages()] == ["PUT"]  # no second placeholder, no second answer
+    [row] = bot.parts.service.dispatcher.audit.rows()
+    assert row["correlation_id"] == "cid-left"
+
+
+async def test_a_job_that_keeps_dying_ends_with_an_apology_and_its_correlation_id(tmp_path, start_bot, connector, model):
+    queue = left_behind(tmp_path, A.personal_message(connector.url, "重すぎる質問"), runs=MAX_ATTEMPTS)
+    bot = await start_bot(llm_base_url=model.base_url)
+    await bot.drain()
+    [text] = connector.final_texts().values()
+    assert "回答を作成できませんでした" in text and "cid-left" in text
+    assert model.requests == [] and queue.depth() == 0
