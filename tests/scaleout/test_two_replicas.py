@@ -100,6 +100,8 @@ async def post(session: aiohttp.ClientSession, replica: Replica, activity: dict)
 
 async def test_two_replicas_share_everything_and_a_killed_one_loses_nothing(replicas, connector, model, postgres_url):
     session, (a, b) = replicas
+    started = b.log.read_text(errors="replace")
+    assert "postgresql" in started and "redis" in started and "chroma server" in started  # the shared engines, by settings
     # rate limits are shared: a user who reached the limit through A is limited on B
     busy = {"user": "29:busy", "aad": "aad-busy"}
     for _ in range(RATE_PER_MINUTE):
