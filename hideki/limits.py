@@ -12,6 +12,7 @@ import uuid
 from collections import OrderedDict, deque
 from typing import Callable, Protocol
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hideki.redisconn import Outage, connect
@@ -116,7 +117,7 @@ return false
 class RedisRateLimiter:
     """The same windows as `RateLimiter`, in Redis sorted sets shared by every replica."""
 
-    def __init__(self, redis, fallback: RateLimiter, prefix: str = "hideki:rate:", window_s: float = WINDOW_S) -> None:
+    def __init__(self, redis: Redis, fallback: RateLimiter, prefix: str = "hideki:rate:", window_s: float = WINDOW_S) -> None:
         self._redis = redis
         self._script = redis.register_script(_CHECK)
         self.fallback = fallback  # its limits are the shared ones too

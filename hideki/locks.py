@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hideki.redisconn import Outage, connect
@@ -94,7 +95,7 @@ _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL
 
 
 class RedisLocks:
-    def __init__(self, redis, prefix: str = "hideki:lock:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "hideki:lock:") -> None:
         self._redis = redis
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
