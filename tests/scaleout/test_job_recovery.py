@@ -34,3 +34,11 @@ async def test_a_job_that_keeps_dying_ends_with_an_apology_and_its_correlation_i
     [text] = connector.final_texts().values()
     assert "回答を作成できませんでした" in text and "cid-left" in text
     assert model.requests == [] and queue.depth() == 0
+
+
+async def test_metrics_count_the_open_jobs_of_every_process(tmp_path, start_bot, connector):
+    queue = JobQueue(Database(tmp_path / "data" / "hideki.db"))
+    job = queue.claim(queue.enqueue("a:personal-29:staff-2", "cid", A.personal_message(connector.url, "あとで")))
+    queue.retry_later(job, delay_s=3600)  # open, but not to be run for an hour
+    bot = await start_bot()
+    assert "hideki_jobs_open 1.0" in await (await bot.client.get("/metrics")).text()
