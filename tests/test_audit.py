@@ -101,3 +101,16 @@ def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert rows == [{"user": "防災 一郎", "requests": "3", "tokens_in": "3000", "tokens_out": "1500", "cost_yen": "0.2", "pii_findings": "0"}]
     assert main(["usage", "--month", "2026/11"]) == 2
+
+
+def test_hideki_usage_reads_the_shared_database(tmp_path, monkeypatch, capsys, postgres_url):
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HIDEKI_DATABASE_URL", postgres_url)
+    monkeypatch.chdir(tmp_path)
+    log = AuditLog(PostgresDatabase(postgres_url))  # written by a replica
+    for pipeline in ("chat", "qa"):
+        log.record(AuditRecord("c", "u", "n", "aad-1", "t", "", "", "conv", pipeline, "gpt-4o-mini", 1000, 500))
+    assert main(["usage", "--by", "pipeline"]) == 0
+    out = capsys.readouterr().out
+    assert "chat\t1\t1000\t500" in out and "qa\t1\t1000\t500" in out
+    assert not (tmp_path / "hideki.db").exists()
