@@ -1,6 +1,10 @@
 """One machine, default settings (SQLite): jobs left behind by a process that died are answered after a restart,
-into the 「作成中…」 message the first run sent; a job that keeps dying ends with an apology."""
+into the 「作成中…」 message the first run sent; a job that keeps dying ends with an apology; a process whose job
+was taken over does not answer as well."""
 from __future__ import annotations
+
+import asyncio
+import time
 
 from hideki.db import Database
 from hideki.jobs import MAX_ATTEMPTS, JobQueue
@@ -42,3 +46,16 @@ async def test_metrics_count_the_open_jobs_of_every_process(tmp_path, start_bot,
     queue.retry_later(job, delay_s=3600)  # open, but not to be run for an hour
     bot = await start_bot()
     assert "hideki_jobs_open 1.0" in await (await bot.client.get("/metrics")).text()
+
+
+async def test_a_process_that_lost_its_job_to_another_one_does_not_answer_too(tmp_path, start_bot, connector, model):
+    model.delay_s = 5  # long enough to hand the job over while the model thinks
+    bot = await start_bot(llm_base_url=model.base_url)
+    await bot.post(A.personal_message(connector.url, "取られる質問"))
+    await connector.wait_for(lambda: bool(model.requests))
+    db = Database(tmp_path / "data" / "hideki.db")  # another replica took it over after this one stalled past its lease
+    db.connect().execute("UPDATE jobs SET lease_owner = 'other-replica', lease_until = ?", (time.time() + 3600,))
+    while bot.parts.runner.pending:
+        await asyncio.sleep(0.05)
+    assert [s.body.get("text") for s in connector.messages()] == ["作成中…"]  # the other replica answers, not this one
+    assert db.connect().execute("SELECT state, lease_owner FROM jobs").fetchall() == [("running", "other-replica")]
