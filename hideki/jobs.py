@@ -72,7 +72,7 @@ class JobQueue:
         return self._db.connect().execute(
             "INSERT INTO jobs (conversation_id, correlation_id, payload, state, lease_owner, lease_until, created_at) "
             "VALUES (?, ?, ?, 'queued', ?, ?, ?) RETURNING id",
-            (conversation_id, correlation_id, json.dumps(payload, ensure_ascii=False), self.owner,
+            (conversation_id, correlation_id, json.dumps(payload), self.owner,  # ASCII: lone surrogates and NULs survive
              time.time() + self.lease_s, time.time()),
         ).fetchone()[0]
 

@@ -96,3 +96,10 @@ def test_concurrent_claims_from_many_processes_take_each_job_once(opener):
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(ids)
+
+
+def test_any_text_json_can_carry_survives_the_round_trip(opener):
+    q = JobQueue(opener())
+    text = "ＮＵＬ\x00と壊れた\ud800サロゲート🙂"
+    job = q.claim(q.enqueue("conv", "c", {"text": text}))
+    assert job.payload == {"text": text}
