@@ -295,10 +295,11 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         app[JOB_KEEPER_KEY] = asyncio.get_running_loop().create_task(keep_jobs())
 
     async def on_shutdown(app: web.Application) -> None:
-        for key in (MAINTENANCE_KEY, JOB_KEEPER_KEY):
-            if key in app:
-                app[key].cancel()
-        cancelled = await parts.runner.close(settings.shutdown_grace_s)
+        if MAINTENANCE_KEY in app:
+            app[MAINTENANCE_KEY].cancel()
+        cancelled = await parts.runner.close(settings.shutdown_grace_s)  # leases are still renewed meanwhile
+        if JOB_KEEPER_KEY in app:
+            app[JOB_KEEPER_KEY].cancel()
         released = parts.service.jobs.release_all()  # another replica, or this one restarted, answers them
         if cancelled or released:
             log.warning("shutdown interrupted jobs; given back to the queue", extra={"cancelled": cancelled, "released": released})
