@@ -112,7 +112,7 @@ class BotService:
             await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
             return
         job_id = self.jobs.enqueue(place.conversation_id, cid, received.get())  # stored before the request is answered
-        self._submit(lambda: self._run_accepted(job_id), cid)
+        self._submit(lambda: self._run_accepted(job_id, target), cid)
 
     async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
         """A button on one of our cards. `data["hideki_action"]` names it."""
@@ -154,8 +154,13 @@ class BotService:
         await self.delivery.send(target, text)
 
     # --- durable jobs ----------------------------------------------------------------------------------------
-    async def _run_accepted(self, job_id: int) -> None:
-        """Run a job this process accepted, once every earlier job of its conversation has finished."""
+    async def _run_accepted(self, job_id: int, target: Target) -> None:
+        """Show 「作成中…」 at once, then run the job once every earlier job of its conversation has finished."""
+        try:
+            await self.delivery.typing(target)
+            self.jobs.set_placeholder(job_id, await self.delivery.send(target, self.settings.progress_text))
+        except Exception:  # the run tries again
+            log.warning("could not show progress", exc_info=True)
         while (job := self.jobs.claim(job_id)) is None:
             holder = self.jobs.holder(job_id)
             if holder is None or holder != ("queued", self.jobs.owner):
@@ -209,10 +214,11 @@ class BotService:
         files = teams.file_attachments(act)
         cid = job.correlation_id
         started = time.monotonic()
-        if job.placeholder_id is None:  # a re-run updates the placeholder the first run sent
+        placeholder = job.placeholder_id  # a re-run updates the placeholder sent the first time
+        if placeholder is None:
             await self.delivery.typing(target)
-            job = self.jobs.set_placeholder(job, await self.delivery.send(target, self.settings.progress_text))
-        placeholder = job.placeholder_id
+            placeholder = await self.delivery.send(target, self.settings.progress_text)
+            self.jobs.set_placeholder(job.id, placeholder)
         if files and (problem := await self._download(incoming, files)):
             reply = Reply(problem, remember=False)
         else:

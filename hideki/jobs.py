@@ -113,11 +113,11 @@ class JobQueue:
             f"UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND {_OPEN}", (time.time() + self.lease_s, self.owner)
         ).rowcount
 
-    def set_placeholder(self, job: Job, activity_id: str | None) -> Job:
+    def set_placeholder(self, job_id: int, activity_id: str | None) -> None:
+        """Remember the 「作成中…」 message of a job this process holds (waiting or running)."""
         self._db.connect().execute(
-            "UPDATE jobs SET placeholder_id = ? WHERE id = ? AND lease_owner = ?", (activity_id, job.id, self.owner)
+            "UPDATE jobs SET placeholder_id = ? WHERE id = ? AND lease_owner = ?", (activity_id, job_id, self.owner)
         )
-        return Job(job.id, job.conversation_id, job.correlation_id, job.payload, activity_id, job.attempts)
 
     def finish(self, job: Job, failed: bool = False) -> bool:
         """Mark the job done (or failed) and forget its content. False if another process holds it now."""

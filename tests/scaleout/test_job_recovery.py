@@ -17,7 +17,7 @@ def left_behind(tmp_path, activity: dict, runs: int) -> JobQueue:
     job_id = queue.enqueue(activity["conversation"]["id"], "cid-left", activity)
     for _ in range(runs):
         job = queue.claim(job_id)
-        queue.set_placeholder(job, "bot-placeholder")
+        queue.set_placeholder(job.id, "bot-placeholder")
     return queue
 
 

@@ -25,7 +25,7 @@ def test_a_job_is_run_by_its_holder_and_taken_over_only_when_its_lease_lapses(op
     job = alive.claim(first)
     assert (job.payload["text"], job.attempts, job.placeholder_id, job.correlation_id) == ("一つ目", 1, None, "cid-1")
     assert alive.holds(job) and not other.holds(job)
-    job = alive.set_placeholder(job, "bot-7")
+    alive.set_placeholder(job.id, "bot-7")
 
     dying = JobQueue(opener(), lease_s=0)  # a process whose leases have already lapsed, as if it had died
     second = dying.enqueue("conv-b", "cid-2", {"text": "二つ目"})
@@ -51,7 +51,7 @@ def test_jobs_of_one_conversation_run_one_at_a_time_in_order(opener):
 def test_a_placeholder_and_the_attempts_survive_a_death_and_too_many_attempts_are_visible(opener):
     dying = JobQueue(opener(), lease_s=0)
     job_id = dying.enqueue("conv", "cid", {"text": "x"})
-    job = dying.set_placeholder(dying.claim(job_id), "bot-1")
+    dying.set_placeholder(dying.claim(job_id).id, "bot-1")
     heir = JobQueue(opener(), lease_s=0)
     again = heir.claim()
     assert (again.id, again.placeholder_id, again.attempts) == (job_id, "bot-1", 2)

@@ -93,6 +93,15 @@ async def replicas(tmp_path, postgres_url, redis_url, chroma_url, model):
                     r.process.kill()
 
 
+async def until_placeholders_stored(postgres_url: str, conversation: str, count: int, timeout_s: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        while db.execute("SELECT COUNT(*) FROM jobs WHERE conversation_id = %s AND placeholder_id IS NOT NULL",
+                         (conversation,)).fetchone()[0] < count:
+            assert asyncio.get_running_loop().time() < deadline, "the placeholders were never stored"
+            await asyncio.sleep(0.05)
+
+
 async def post(session: aiohttp.ClientSession, replica: Replica, activity: dict) -> None:
     async with session.post(f"{replica.url}/api/messages", json=activity) as response:
         assert response.status == 200, (replica.name, response.status, await response.text(), replica.tail())
@@ -119,10 +128,14 @@ async def test_two_replicas_share_everything_and_a_killed_one_loses_nothing(repl
     questions = ["私の課は防災課です", "私の課はどこでしたか", "ありがとう"]
     conversation = "a:personal-29:staff-2"
 
-    await post(session, a, A.personal_message(connector.url, questions[0], **user))
+    sent = [A.personal_message(connector.url, q, **user) for q in questions]
+    await post(session, a, sent[0])
     await connector.wait_for(lambda: bool(model.requests), timeout=60)  # A holds the job, mid-way
-    await post(session, b, A.personal_message(connector.url, questions[1], **user))
-    await post(session, a, A.personal_message(connector.url, questions[2], **user))
+    await post(session, b, sent[1])
+    await post(session, a, sent[2])
+    # every message shows 「作成中…」 at once, even while waiting for its turn; kill once the ids are stored
+    # (a death between sending a placeholder and storing its id would leave a second one: a known, tiny window)
+    await until_placeholders_stored(postgres_url, conversation, len(questions))
     a.process.send_signal(signal.SIGKILL)
     a.process.wait(timeout=10)
 
@@ -141,11 +154,10 @@ async def test_two_replicas_share_everything_and_a_killed_one_loses_nothing(repl
 
     # exactly one placeholder per message, each updated to its own answer, nothing sent twice
     personal = connector.messages(conversation)
-    placeholders = [s for s in personal if s.method == "POST" and s.body.get("text") == "作成中…"]
-    assert len(placeholders) == len(questions)
-    assert all(s.method == "PUT" or s.body.get("text") == "作成中…" for s in personal)
+    placeholders = {s.reply_to: s.activity_id for s in personal if s.method == "POST" and s.body.get("text") == "作成中…"}
+    assert len(placeholders) == len(questions) == len([s for s in personal if s.method == "POST"])
     finals = connector.final_texts(conversation)
-    assert [finals[p.activity_id] for p in placeholders] == [f"モデルの回答: {q}" for q in questions]
+    assert [finals[placeholders[m["id"]]] for m in sent] == [f"モデルの回答: {q}" for q in questions]
 
     # memory in order: the last question saw the first two exchanges, once each
     last = next(r for r in reversed(model.requests) if r["messages"][-1]["content"] == questions[2])
