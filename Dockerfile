@@ -1,4 +1,6 @@
 # Hideki: one image, offline by default. Build: docker build -t hideki .   Run: docker run -p 3978:3978 -v hideki-data:/data hideki
+# The same image runs the Chroma server of a scale-out setup (same chromadb as the bot's client):
+#   chroma run --path /data/chroma --host 0.0.0.0 --port 8000   (docker-compose.yml, profile "scale")
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
