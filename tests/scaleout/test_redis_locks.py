@@ -94,6 +94,32 @@ async def _take(locks: RedisLocks, key: str) -> None:
         pass
 
 
+async def test_waiters_of_one_replica_get_a_redis_lock_in_arrival_order(replicas):
+    a, b = replicas
+    release = asyncio.Event()
+    taken = asyncio.Event()
+    order: list[int] = []
+
+    async def holder() -> None:
+        async with b.hold("conv", ttl_s=5):
+            taken.set()
+            await release.wait()
+
+    async def waiter(n: int) -> None:
+        async with a.hold("conv", ttl_s=5, timeout_s=30):
+            order.append(n)
+
+    first = asyncio.create_task(holder())
+    await taken.wait()
+    waiters = []
+    for n in range(4):
+        waiters.append(asyncio.create_task(waiter(n)))
+        await asyncio.sleep(0)  # each one queued before the next
+    release.set()
+    await asyncio.gather(first, *waiters)
+    assert order == [0, 1, 2, 3]
+
+
 async def test_a_held_lock_is_renewed_beyond_its_ttl(replicas, redis_url):
     a, b = replicas
     probe = Redis.from_url(redis_url)
