@@ -26,6 +26,11 @@ def prepare(settings: Settings) -> web.Application:
             "local mode: MicrosoftAppId is not set, so Bot Framework token validation is off. "
             "Use this only with the Agents Playground or on a closed test machine."
         )
+    log.info("shared engines", extra={
+        "database": "postgresql" if settings.database_url.get_secret_value() else "sqlite",
+        "locks_and_rate_limits": "redis" if settings.redis_url.get_secret_value() else "in-process",
+        "vectors": "chroma server" if settings.chroma_url else "chroma on disk",
+    })
     if settings.llm_mode == "none":
         log.info("no LLM endpoint configured: every pipeline answers with its offline engine")
     return create_app(settings)

@@ -29,8 +29,13 @@ class JobRunner:
     def pending(self) -> int:
         return len(self._tasks)
 
+    @property
+    def has_room(self) -> bool:
+        """Whether `try_submit` would accept a job now."""
+        return not self._closing and len(self._tasks) < self._max_pending
+
     def try_submit(self, job: Callable[[], Awaitable[None]], name: str = "job") -> bool:
-        if self._closing or len(self._tasks) >= self._max_pending:
+        if not self.has_room:
             return False
         task = asyncio.get_running_loop().create_task(self._guard(job, name), name=name)
         self._tasks.add(task)

@@ -25,17 +25,20 @@ from bot.delivery import Delivery
 from bot.handler import HidekiBot
 from bot.runner import JobRunner
 from bot.sdk import CachingAuthentication, speed_up_msrest
-from bot.service import BotService, new_correlation_id
+from bot.service import BotService, new_correlation_id, received
 from channels import build_registry
 from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
 from hideki.audit import AuditLog
+from hideki.db import open_database
+from hideki.jobs import JobQueue
 from hideki.llm import LLMGateway
+from hideki.locks import open_locks
 from hideki.logs import correlation_id
-from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
+from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, JOBS_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
 from hideki.settings import Settings
-from hideki.storage import BindingStore, Database, FeedbackStore, MemoryStore, ResultStore
+from hideki.storage import BindingStore, FeedbackStore, MemoryStore, ResultStore
 from knowledge.service import open_knowledge
 from prompts import PromptLibrary
 
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 
 SERVICE_KEY = web.AppKey("service", BotService)
 MAINTENANCE_KEY = web.AppKey("maintenance", asyncio.Task)
+JOB_KEEPER_KEY = web.AppKey("job_keeper", asyncio.Task)
+JOB_RETENTION_S = 86400  # finished jobs (which keep no content) are deleted a day later
 
 
 @dataclass
@@ -84,7 +89,7 @@ def build(settings: Settings) -> Parts:
     SettingsError when HIDEKI_ENV=production lacks Bot credentials."""
     settings.check_production()
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
-    db = Database(settings.db_path)
+    db = open_database(settings)
     shared = PipelineContext(
         results=ResultStore(db),
         feedback=FeedbackStore(db),
@@ -124,7 +129,7 @@ def build(settings: Settings) -> Parts:
         settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url,
         app_type=settings.app_type,
     )
-    service = BotService(settings, dispatcher, Delivery(connector), runner)
+    service = BotService(settings, dispatcher, Delivery(connector), runner, JobQueue(db), open_locks(settings))
     bot = HidekiBot(service)
 
     async def on_turn_error(turn: TurnContext, error: Exception) -> None:
@@ -217,6 +222,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             return _problem(400, "body is nested too deeply")
         if problem := check_activity(body):
             return _problem(400, problem)
+        received.set(body)
         try:
             activity = Activity().deserialize(body)
         except Exception:
@@ -264,6 +270,7 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
         if not _metrics_allowed(request, settings.metrics_token.get_secret_value()):
             return web.Response(status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         QUEUE_DEPTH.set(parts.runner.pending)
+        JOBS_OPEN.set(parts.service.jobs.depth())
         LLM_IN_FLIGHT.set(parts.gateway.cap.in_flight)
         BREAKER_OPEN.set(1 if parts.gateway.breaker.state == "open" else 0)
         body, content_type = exposition()
@@ -276,21 +283,37 @@ def create_app(settings: Settings, parts: Parts | None = None) -> web.Applicatio
             try:
                 cleared, deleted = dispatcher.audit.purge() if dispatcher.audit else (0, 0)
                 forgotten = dispatcher.memory.purge(settings.memory_retention_days)
+                pruned = parts.service.jobs.prune(JOB_RETENTION_S)
                 log.info("retention applied", extra={"audit_content_cleared": cleared, "audit_rows_deleted": deleted,
-                                                      "memory_turns_forgotten": forgotten})
+                                                      "memory_turns_forgotten": forgotten, "jobs_pruned": pruned})
             except Exception:
                 log.exception("retention failed")
             await asyncio.sleep(6 * 3600)
 
+    async def keep_jobs() -> None:
+        """Renew this process's job leases, and start jobs nobody holds (left by a process that died)."""
+        jobs = parts.service.jobs
+        while True:
+            try:
+                jobs.renew()
+                parts.service.take_orphans()
+            except Exception:
+                log.exception("job keeping failed")
+            await asyncio.sleep(min(1.0, jobs.lease_s / 3))
+
     async def on_startup(app: web.Application) -> None:
         app[MAINTENANCE_KEY] = asyncio.get_running_loop().create_task(maintenance())
+        app[JOB_KEEPER_KEY] = asyncio.get_running_loop().create_task(keep_jobs())
 
     async def on_shutdown(app: web.Application) -> None:
         if MAINTENANCE_KEY in app:
             app[MAINTENANCE_KEY].cancel()
-        cancelled = await parts.runner.close(settings.shutdown_grace_s)
-        if cancelled:
-            log.warning("shutdown interrupted jobs", extra={"cancelled": cancelled})
+        cancelled = await parts.runner.close(settings.shutdown_grace_s)  # leases are still renewed meanwhile
+        if JOB_KEEPER_KEY in app:
+            app[JOB_KEEPER_KEY].cancel()
+        released = parts.service.jobs.release_all()  # another replica, or this one restarted, answers them
+        if cancelled or released:
+            log.warning("shutdown interrupted jobs; given back to the queue", extra={"cancelled": cancelled, "released": released})
         await parts.service.close()
         await parts.gateway.close()
 

@@ -1,15 +1,25 @@
-"""What the bot does with a message: commands at once, pipeline work in the background, answers proactively."""
+"""What the bot does with a message: commands at once, pipeline work through the durable job queue, answers
+proactively.
+
+Pipeline work (anything that may call a model or take long) becomes a job row before the HTTP request is answered
+and is run by whichever process holds it (`hideki/jobs.py`); a process that dies mid-way leaves it to another
+replica or to itself after a restart, which updates the same 「作成中…」 message. Commands, help, rate-limit notices
+and card buttons are answered at once in-process: they are quick lookups with no model call, touch no conversation
+memory order, and if one is lost the user simply sends or clicks again.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
 import aiohttp
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 from bot import activity as teams
 from bot.commands import Command, parse
@@ -19,7 +29,9 @@ from bot.runner import JobRunner
 from channels.base import Action, Place, Reply, User
 from channels.dispatch import Dispatcher, Incoming
 from channels.registry import binding_key
-from hideki.limits import RateLimiter
+from hideki.jobs import Job, JobQueue
+from hideki.limits import open_rate_limiter
+from hideki.locks import ConversationLocks, LockTimeout
 from hideki.logs import correlation_id
 from hideki.metrics import RATE_LIMITED
 from hideki.settings import Settings
@@ -30,25 +42,36 @@ BUSY = "ただいま混み合っています。少し時間をおいて、もう
 SLOW_DOWN = "短い時間にたくさんのメッセージが届いたため、少し休ませてください。約{s}秒後にもう一度送ってください。"
 GLOBAL_SLOW_DOWN = "ただいま Hideki 全体が混み合っています。約{s}秒後にもう一度送ってください。"
 TIMED_OUT = "申し訳ありません。処理に時間がかかりすぎたため中断しました。文章を短くして、もう一度送ってください。（問い合わせ番号: {cid}）"
-INTERRUPTED = "申し訳ありません。Hideki の再起動のため処理を中断しました。もう一度送ってください。（問い合わせ番号: {cid}）"
+GAVE_UP = "申し訳ありません。何度か試しましたが、回答を作成できませんでした。もう一度送ってください。（問い合わせ番号: {cid}）"
 TOO_LARGE = "ファイル「{name}」は大きすぎるため読み込めません（上限 {mb} MB）。"
 DOWNLOAD_FAILED = "ファイル「{name}」をダウンロードできませんでした。もう一度送ってください。"
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+RETRY_DELAY_S = 5.0  # after a failed run (e.g. the Bot Connector refused the answer), times the attempts so far
+TURN_POLL_S = 0.5  # a job waiting for an earlier one of its conversation, possibly on another replica, looks again
+
+# The activity as received (JSON), set by the HTTP endpoint for the turn: what a job needs to run anywhere later.
+received: ContextVar[dict[str, Any]] = ContextVar("received")
 
 
 class BotService:
-    def __init__(self, settings: Settings, dispatcher: Dispatcher, delivery: Delivery, runner: JobRunner) -> None:
+    def __init__(self, settings: Settings, dispatcher: Dispatcher, delivery: Delivery, runner: JobRunner,
+                 jobs: JobQueue, locks: ConversationLocks) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.delivery = delivery
         self.runner = runner
+        self.jobs = jobs
+        self.locks = locks
         self._session: aiohttp.ClientSession | None = None  # for downloading files users send
-        self.limiter = RateLimiter(settings.rate_user_per_minute, settings.rate_global_per_minute)
+        self.limiter = open_rate_limiter(settings)
+        self._finished = asyncio.Event()  # set when a job of this process ends: the next of its conversation may start
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
         await self.delivery.close()
+        await self.limiter.close()
+        await self.locks.close()
 
     # --- entry points from the activity handler --------------------------------------------------------
     async def on_message(self, turn: TurnContext) -> None:
@@ -63,7 +86,7 @@ class BotService:
             self.dispatcher.bindings.remember_name(place.channel_id, place.channel_name)
         elif place.channel_id and (known := self.dispatcher.bindings.name_of(place.channel_id)):
             place = replace(place, channel_name=known)
-        if limited := self.limiter.check(user.aad_object_id or user.id):
+        if limited := await self.limiter.check(user.aad_object_id or user.id):
             scope, wait = limited
             RATE_LIMITED.labels(scope).inc()
             message = (SLOW_DOWN if scope == "user" else GLOBAL_SLOW_DOWN).format(s=max(1, round(wait)))
@@ -84,9 +107,12 @@ class BotService:
         if unsupported:
             self._submit(lambda: self._send_now(target, self.unsupported_files_text(unsupported)), cid)
             return
-        incoming = Incoming(text=text, user=user, place=place, correlation_id=cid)
-        if not self._submit(lambda: self._answer(target, incoming, files), cid):
+        if not self.runner.has_room:
+            log.warning("runner full; message refused", extra={"pending": self.runner.pending})
             await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
+            return
+        job_id = self.jobs.enqueue(place.conversation_id, cid, received.get())  # stored before the request is answered
+        self._submit(lambda: self._run_accepted(job_id, target), cid)
 
     async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
         """A button on one of our cards. `data["hideki_action"]` names it."""
@@ -127,35 +153,88 @@ class BotService:
     async def _send_now(self, target: Target, text: str) -> None:
         await self.delivery.send(target, text)
 
-    async def _answer(self, target: Target, incoming: Incoming, files: list[tuple[str, str]]) -> None:
-        cid = incoming.correlation_id
-        placeholder: str | None = None
-        started = time.monotonic()
+    # --- durable jobs ----------------------------------------------------------------------------------------
+    async def _run_accepted(self, job_id: int, target: Target) -> None:
+        """Show 「作成中…」 at once, then run the job once every earlier job of its conversation has finished."""
         try:
             await self.delivery.typing(target)
+            self.jobs.set_placeholder(job_id, await self.delivery.send(target, self.settings.progress_text))
+        except Exception:  # the run tries again
+            log.warning("could not show progress", exc_info=True)
+        while (job := self.jobs.claim(job_id)) is None:
+            holder = self.jobs.holder(job_id)
+            if holder is None or holder != ("queued", self.jobs.owner):
+                return  # finished, or another process has it now
+            self._finished.clear()
+            try:
+                await asyncio.wait_for(self._finished.wait(), TURN_POLL_S)
+            except asyncio.TimeoutError:
+                pass
+        await self.run_job(job)
+
+    def take_orphans(self) -> None:
+        """Claim and start jobs nobody holds (their process died, or a run failed and waited): while there is room."""
+        while self.runner.has_room and (job := self.jobs.claim()) is not None:
+            self._submit(lambda job=job: self.run_job(job), job.correlation_id)
+
+    async def run_job(self, job: Job) -> None:
+        correlation_id.set(job.correlation_id)
+        act = Activity().deserialize(job.payload)
+        target = target_of(act)
+        try:
+            if job.attempts > self.jobs.max_attempts:
+                log.error("job gave up", extra={"attempts": job.attempts - 1})
+                self.jobs.finish(job, failed=True)  # first: the apology is sent at most once, even if sending fails
+                await self._apologize(target, job)
+                return
+            async with self.locks.hold(f"conversation:{job.conversation_id}", ttl_s=self.jobs.lease_s,
+                                       timeout_s=2 * self.jobs.lease_s):
+                await self._answer(target, act, job)
+        except LockTimeout:
+            log.warning("conversation lock not free; job given back")
+            self.jobs.retry_later(job, RETRY_DELAY_S)
+        except Exception:
+            log.exception("job failed; it will be tried again", extra={"attempts": job.attempts})
+            self.jobs.retry_later(job, RETRY_DELAY_S * job.attempts)
+        finally:
+            self._finished.set()
+
+    async def _apologize(self, target: Target, job: Job) -> None:
+        try:
+            await self.delivery.reply(target, job.placeholder_id, GAVE_UP.format(cid=job.correlation_id), None,
+                                      self.settings.max_message_bytes)
+        except Exception:
+            log.warning("could not send the apology", exc_info=True)
+
+    async def _answer(self, target: Target, act: Activity, job: Job) -> None:
+        place, user = teams.place_of(act), teams.user_of(act)
+        if place.channel_id and not place.channel_name and (known := self.dispatcher.bindings.name_of(place.channel_id)):
+            place = replace(place, channel_name=known)
+        incoming = Incoming(text=teams.text_without_mentions(act), user=user, place=place, correlation_id=job.correlation_id)
+        files = teams.file_attachments(act)
+        cid = job.correlation_id
+        started = time.monotonic()
+        placeholder = job.placeholder_id  # a re-run updates the placeholder sent the first time
+        if placeholder is None:
+            await self.delivery.typing(target)
             placeholder = await self.delivery.send(target, self.settings.progress_text)
-            if files:
-                problem = await self._download(incoming, files)
-                if problem:
-                    await self.delivery.reply(target, placeholder, problem, None, self.settings.max_message_bytes)
-                    return
+            self.jobs.set_placeholder(job.id, placeholder)
+        if files and (problem := await self._download(incoming, files)):
+            reply = Reply(problem, remember=False)
+        else:
             progress = self._progress(target, placeholder)
-            async with self.runner.slot():
-                reply = await asyncio.wait_for(self.dispatcher.handle(incoming, progress), self.settings.job_timeout_s)
-        except asyncio.TimeoutError:
-            log.error("pipeline timed out", extra={"timeout_s": self.settings.job_timeout_s})
-            reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
-        except asyncio.CancelledError:  # shutting down: say so instead of going silent
-            await asyncio.shield(self._tell_interrupted(target, placeholder, cid))
-            raise
+            try:
+                async with self.runner.slot():
+                    reply = await asyncio.wait_for(self.dispatcher.handle(incoming, progress), self.settings.job_timeout_s)
+            except asyncio.TimeoutError:
+                log.error("pipeline timed out", extra={"timeout_s": self.settings.job_timeout_s})
+                reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
+        if not self.jobs.holds(job):  # this process stalled past its lease and another one took the job over
+            log.warning("job taken over by another process; answer dropped")
+            return
         log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
         await self.delivery.reply(target, placeholder, reply.full_text(), reply.card, self.settings.max_message_bytes)
-
-    async def _tell_interrupted(self, target: Target, placeholder: str | None, cid: str) -> None:
-        try:
-            await self.delivery.reply(target, placeholder, INTERRUPTED.format(cid=cid), None, self.settings.max_message_bytes)
-        except Exception:
-            log.warning("could not tell the user about the interruption", exc_info=True)
+        self.jobs.finish(job)
 
     def _progress(self, target: Target, placeholder: str | None):
         last = 0.0

@@ -1,8 +1,8 @@
 """The audit log: who asked what of which pipeline, when, with which model, at what cost — append-only.
 
 Rows can be added, and removed only once they are older than the retention period; message content is
-stored only when enabled, and cleared after its own (shorter) retention. SQLite triggers enforce both, so
-the log stays append-only even for code that tries otherwise.
+stored only when enabled, and cleared after its own (shorter) retention. Triggers enforce both, in SQLite and
+in PostgreSQL (where TRUNCATE is refused too), so the log stays append-only even for code that tries otherwise.
 """
 from __future__ import annotations
 
@@ -45,18 +45,39 @@ CREATE TABLE IF NOT EXISTS audit_policy (
     retention_s         REAL NOT NULL,
     content_retention_s REAL NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS audit_retention BEFORE DELETE ON audit
-WHEN OLD.at > CAST(strftime('%s', 'now') AS REAL) - (SELECT retention_s FROM audit_policy WHERE id = 1)
-BEGIN SELECT RAISE(ABORT, 'audit rows are kept for the retention period'); END;
 """
 _COLUMNS = ("at", "correlation_id", "user_id", "user_name", "aad_object_id", "tenant_id", "team_id", "channel_id",
             "conversation_id", "pipeline", "model", "tokens_in", "tokens_out", "llm_calls", "latency_ms", "outcome", "pii")
+_APPEND_ONLY = "the audit log is append-only"
+_KEPT = "audit rows are kept for the retention period"
 # the only update allowed: clearing the content
-_APPEND_ONLY = (
-    "CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE UPDATE ON audit WHEN NEW.content IS NOT NULL OR "
-    + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _COLUMNS)
-    + " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-)
+_CHANGED = " OR ".join(["NEW.content IS NOT NULL"] + [f"NEW.{c} IS NOT OLD.{c}" for c in _COLUMNS])
+_SQLITE_TRIGGERS = f"""
+CREATE TRIGGER IF NOT EXISTS audit_retention BEFORE DELETE ON audit
+WHEN OLD.at > CAST(strftime('%s', 'now') AS REAL) - (SELECT retention_s FROM audit_policy WHERE id = 1)
+BEGIN SELECT RAISE(ABORT, '{_KEPT}'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE UPDATE ON audit WHEN {_CHANGED}
+BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END;
+"""
+_POSTGRES_TRIGGERS = f"""
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF {_CHANGED.replace(" IS NOT ", " IS DISTINCT FROM ")} THEN RAISE EXCEPTION '{_APPEND_ONLY}'; END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION audit_retention() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.at > EXTRACT(EPOCH FROM clock_timestamp()) - (SELECT retention_s FROM audit_policy WHERE id = 1) THEN
+        RAISE EXCEPTION '{_KEPT}';
+    END IF;
+    RETURN OLD;
+END $$;
+CREATE OR REPLACE FUNCTION audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$;
+CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE OR REPLACE TRIGGER audit_retention BEFORE DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_retention();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_no_truncate();
+"""
 
 
 @dataclass
@@ -85,9 +106,8 @@ class AuditLog:
     def __init__(self, db: Database, store_content: bool = False, retention_days: float = 1825, content_retention_days: float = 30) -> None:
         self._db = db
         self.store_content = store_content
-        conn = db.connect()
-        conn.executescript(_SCHEMA + _APPEND_ONLY)
-        conn.execute(
+        db.ensure_schema(_SCHEMA + (_POSTGRES_TRIGGERS if db.dialect == "postgres" else _SQLITE_TRIGGERS))
+        db.connect().execute(
             "INSERT INTO audit_policy VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
             "retention_s = excluded.retention_s, content_retention_s = excluded.content_retention_s",
             (retention_days * 86400, content_retention_days * 86400),

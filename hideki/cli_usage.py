@@ -25,10 +25,10 @@ def _month_range(month: str) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> int:
     from hideki.audit import DEFAULT_PRICES, AuditLog, load_departments, to_csv, usage
     from hideki.settings import load_settings
-    from hideki.storage import Database
+    from hideki.db import open_database
 
     settings = load_settings()
-    log = AuditLog(Database(settings.db_path), settings.audit_store_content, settings.audit_retention_days,
+    log = AuditLog(open_database(settings), settings.audit_store_content, settings.audit_retention_days,
                    settings.audit_content_retention_days)
     try:
         since, until = _month_range(args.month) if args.month else (0.0, None)

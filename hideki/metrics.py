@@ -18,6 +18,7 @@ PIPELINE_SECONDS = Histogram(
 LLM_TOKENS = Counter("hideki_llm_tokens_total", "LLM tokens", ["pipeline", "direction"], registry=REGISTRY)
 LLM_ERRORS = Counter("hideki_llm_errors_total", "LLM calls that failed after retries", ["kind"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("hideki_jobs_pending", "Background jobs accepted and not finished", registry=REGISTRY)
+JOBS_OPEN = Gauge("hideki_jobs_open", "Jobs in the shared queue not finished yet, on every replica", registry=REGISTRY)
 LLM_IN_FLIGHT = Gauge("hideki_llm_in_flight", "LLM calls running or waiting for a slot", registry=REGISTRY)
 BREAKER_OPEN = Gauge("hideki_llm_circuit_open", "1 while the LLM circuit breaker is open", registry=REGISTRY)
 RATE_LIMITED = Counter("hideki_rate_limited_total", "Messages refused by rate limits", ["scope"], registry=REGISTRY)

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     job_timeout_s: float = Field(default=900, gt=0)
     shutdown_grace_s: float = Field(default=30, ge=0)
 
+    # --- shared engines (several replicas behind a load balancer); empty = one machine, all under data_dir ---
+    database_url: SecretStr = SecretStr("")  # postgresql://user:pass@host/db: bindings, memory, audit, feedback, jobs, FAQ versions
+    redis_url: SecretStr = SecretStr("")  # redis://host:6379/0: rate limits and conversation locks shared by replicas
+    chroma_url: str = ""  # http://host:8000: FAQ vectors on a Chroma server instead of Chroma on disk
+
     # --- LLM gateway ---------------------------------------------------------------------------------
     llm_provider: Literal["auto", "none", "openai", "azure"] = "auto"
     llm_base_url: str = ""

@@ -1,17 +1,15 @@
-"""State on disk: channel bindings and conversation memory, in SQLite under the data directory.
+"""State: channel bindings, conversation memory, saved results and FAQ feedback.
 
-Each store is a small class with a narrow interface, so a server engine can replace it later.
-SQLite calls are short (indexed lookups of a few rows) and run inline; WAL mode lets readers and the
-single writer overlap.
+Each store is a small class over a `hideki.db.Database` — SQLite under the data directory, or PostgreSQL
+shared by every replica — and creates the tables it needs. Calls are short indexed lookups and run inline.
 """
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+
+from hideki.db import Database, open_database  # noqa: F401  (callers open the database through this module too)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bindings (
@@ -60,26 +58,6 @@ CREATE TABLE IF NOT EXISTS channel_names (
 """
 
 
-class Database:
-    """One SQLite file; a connection per thread."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._local = threading.local()
-        with self.connect() as conn:
-            conn.executescript(_SCHEMA)
-
-    def connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
-
-
 @dataclass(frozen=True)
 class Binding:
     channel_key: str
@@ -93,6 +71,7 @@ class BindingStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        db.ensure_schema(_SCHEMA)
 
     def get(self, channel_key: str) -> Binding | None:
         row = self._db.connect().execute(
@@ -133,6 +112,7 @@ class MemoryStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        db.ensure_schema(_SCHEMA)
 
     def append(self, conversation_id: str, role: str, content: str, tokens: int) -> None:
         self._db.connect().execute(
@@ -173,6 +153,7 @@ class ResultStore:
 
     def __init__(self, db: Database, keep_days: float = 30) -> None:
         self._db = db
+        db.ensure_schema(_SCHEMA)
         self._keep_s = keep_days * 86400
 
     def save(self, pipeline: str, kind: str, content: str) -> str:
@@ -205,6 +186,7 @@ class FeedbackStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        db.ensure_schema(_SCHEMA)
 
     def unanswered(self, question: str, user_id: str, best_score: float | None) -> None:
         self._db.connect().execute(

@@ -8,6 +8,8 @@ import io
 import sys
 from pathlib import Path
 
+from knowledge.store import KnowledgeError
+
 EXPORT_HEADER = ["id", "質問", "回答", "カテゴリ", "キーワード", "URL", "更新日"]
 
 
@@ -53,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--who", default=None)
     p.set_defaults(func=_rollback)
 
+    p = commands.add_parser("prune", help="delete old versions (never the serving one)")
+    p.add_argument("--keep", type=int, default=10, help="how many of the newest versions to keep (default 10)")
+    p.set_defaults(func=_prune)
+
     p = commands.add_parser("gaps", help="questions the FAQ could not answer, and answers marked 👎")
     p.set_defaults(func=_gaps)
 
@@ -65,12 +71,11 @@ def _settings():
 
 def _kb(settings=None):
     from hideki.tokens import install_offline_encodings
-    from knowledge.index import default_embedder
-    from knowledge.store import KnowledgeBase
+    from knowledge.service import knowledge_base
 
     settings = settings or _settings()
     install_offline_encodings(settings.cache_dir / "tiktoken")
-    return KnowledgeBase(settings.knowledge_dir, default_embedder)
+    return knowledge_base(settings)
 
 
 def _who(args: argparse.Namespace) -> str:
@@ -111,7 +116,11 @@ def _import(args: argparse.Namespace) -> int:
         print(f"反映すると: {kb.preview(merged.entries, args.mode).summary()}（--dry-run のため変更していません）")
         return 0
     names = ", ".join(p.name for p in args.files)
-    version, change = kb.import_entries(merged.entries, _who(args), names, args.mode, progress=_progress())
+    try:
+        version, change = kb.import_entries(merged.entries, _who(args), names, args.mode, progress=_progress())
+    except KnowledgeError as error:
+        print(error, file=sys.stderr)
+        return 1
     if version is None:
         print("変更はありませんでした。")
     else:
@@ -153,7 +162,11 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    version, change = _kb().remove(args.ids, _who(args))
+    try:
+        version, change = _kb().remove(args.ids, _who(args))
+    except KnowledgeError as error:
+        print(error, file=sys.stderr)
+        return 1
     if version is None:
         print("該当する FAQ がありません。何も変更していません。", file=sys.stderr)
         return 1
@@ -191,8 +204,6 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from knowledge.store import KnowledgeError
-
     try:
         change = _kb().rollback(args.version, _who(args))
     except KnowledgeError as error:
@@ -202,11 +213,20 @@ def _rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gaps(args: argparse.Namespace) -> int:
-    from hideki.storage import Database, FeedbackStore
+def _prune(args: argparse.Namespace) -> int:
+    if args.keep < 1:
+        print("--keep は 1 以上にしてください。", file=sys.stderr)
+        return 1
+    dropped = _kb().prune(args.keep)
+    print(f"古い版を削除しました: {', '.join(map(str, dropped))}" if dropped else "削除する古い版はありません。")
+    return 0
 
-    settings = _settings()
-    gaps = FeedbackStore(Database(settings.db_path)).gaps()
+
+def _gaps(args: argparse.Namespace) -> int:
+    from hideki.db import open_database
+    from hideki.storage import FeedbackStore
+
+    gaps = FeedbackStore(open_database(_settings())).gaps()
     if not gaps:
         print("回答できなかった質問も、👎 の付いた回答もありません。")
     for gap in gaps:

@@ -163,11 +163,38 @@ def _chroma(directory: Path):
 _COLLECTIONS = ("questions",)
 
 
+def _create_collection(client, name: str, embedder: Embedder):
+    return client.create_collection(name, embedding_function=None,
+                                    metadata={"hnsw:space": "cosine", "embedder": embedder.name})
+
+
+def _fill(client, col, ids: Sequence[str], vectors: np.ndarray) -> None:
+    """Write our precomputed vectors in batches (upsert: refilling a half-written collection is safe)."""
+    max_batch = max(1, min(5000, client.get_max_batch_size()))
+    for i in range(0, len(ids), max_batch):
+        col.upsert(ids=list(ids[i:i + max_batch]), embeddings=vectors[i:i + max_batch],
+                   metadatas=[{"row": j} for j in range(i, min(i + max_batch, len(ids)))])
+
+
+def _lexical(entries: Sequence[Entry]) -> tuple[BM25, BM25]:
+    full_terms = [analyze(f"{question_text(e)}\n{e.answer}") for e in entries]
+    question_terms = [analyze(question_text(e)) for e in entries]
+    return BM25.build(full_terms), BM25.build(question_terms)
+
+
+def _check_ids(entries: Sequence[Entry]) -> list[str]:
+    ids = [e.id for e in entries]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise ValueError(f"duplicate entry ids: {dupes}")
+    return ids
+
+
 # ---------------------------------------------------------------------------------------------- index
 
 class Index:
-    def __init__(self, directory: Path, entries: list[Entry], embedder: Embedder, client, collections: dict,
-                 lex_full: BM25, lex_question: BM25, meta: dict):
+    def __init__(self, directory: Path | None, entries: list[Entry], embedder: Embedder, client, collections: dict,
+                 lex_full: BM25, lex_question: BM25, meta: dict, questions: np.ndarray | None = None):
         self.directory = directory
         self.entries = entries
         self.embedder = embedder
@@ -177,9 +204,12 @@ class Index:
         self._lex_question = lex_question
         self.meta = meta
         self._row = {e.id: i for i, e in enumerate(entries)}
-        # question vectors for exact cosines of lexical-only candidates (float16, memory-mapped: 1 KB an entry)
-        path = directory / "questions.npy"
-        self._qvecs = np.load(path, mmap_mode="r") if path.exists() else None
+        # question vectors for exact cosines of lexical-only candidates (float16, memory-mapped: 1 KB an entry;
+        # given in memory for an index whose collections live on a Chroma server)
+        path = directory / "questions.npy" if directory is not None else None
+        if questions is None and path is not None and path.exists():
+            questions = np.load(path, mmap_mode="r")
+        self._qvecs = questions
         # small knowledge bases: exact dense search with one mat-vec (~1 ms at 2k entries) instead of a Chroma
         # query (~7 ms of CPU each, most of it call overhead); Chroma's HNSW above EXACT_MAX entries
         self._qmat = (np.asarray(self._qvecs, dtype=np.float32)
@@ -195,10 +225,7 @@ class Index:
         if directory.exists() and any(directory.iterdir()):
             raise FileExistsError(f"index directory is not empty: {directory}")
         entries = list(entries)
-        ids = [e.id for e in entries]
-        if len(set(ids)) != len(ids):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise ValueError(f"duplicate entry ids: {dupes}")
+        ids = _check_ids(entries)
         directory.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
 
@@ -210,19 +237,11 @@ class Index:
 
         client = _chroma(directory)
         collections = {}
-        max_batch = max(1, min(5000, client.get_max_batch_size()))
         for name in _COLLECTIONS:
-            col = client.create_collection(name, embedding_function=None,
-                                           metadata={"hnsw:space": "cosine", "embedder": embedder.name})
-            for i in range(0, len(entries), max_batch):
-                col.add(ids=ids[i:i + max_batch], embeddings=vectors[name][i:i + max_batch],
-                        metadatas=[{"row": j} for j in range(i, min(i + max_batch, len(entries)))])
-            collections[name] = col
+            collections[name] = _create_collection(client, name, embedder)
+            _fill(client, collections[name], ids, vectors[name])
 
-        full_terms = [analyze(f"{question_text(e)}\n{e.answer}") for e in entries]
-        question_terms = [analyze(question_text(e)) for e in entries]
-        lex_full = BM25.build(full_terms)
-        lex_question = BM25.build(question_terms)
+        lex_full, lex_question = _lexical(entries)
         np.save(directory / "questions.npy", vectors["questions"].astype(np.float16))
         lex_full.save(directory / "lex_full")
         lex_question.save(directory / "lex_question")
@@ -252,6 +271,48 @@ class Index:
         collections = {name: client.get_collection(name, embedding_function=None) for name in _COLLECTIONS}
         return cls(directory, entries, embedder, client, collections,
                    BM25.load(directory / "lex_full"), BM25.load(directory / "lex_question"), meta)
+
+    @classmethod
+    def build_in(cls, client, names: dict[str, str], entries: Sequence[Entry], embedder: Embedder,
+                 vector_cache: VectorCache, progress: Callable[[int, int], None] | None = None) -> "Index":
+        """Build into new collections `names` (ours → the client's name) of a Chroma client shared by replicas
+        (a server): nothing is written locally; the lexical side is held in memory."""
+        entries = list(entries)
+        ids = _check_ids(entries)
+        vectors = {"questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, [0],
+                                                  len(entries), progress)}
+        collections = {}
+        for name in _COLLECTIONS:
+            collections[name] = _create_collection(client, names[name], embedder)
+            _fill(client, collections[name], ids, vectors[name])
+        return cls._in_memory(client, collections, entries, embedder, vectors)
+
+    @classmethod
+    def open_in(cls, client, names: dict[str, str], entries: Sequence[Entry], embedder: Embedder,
+                vector_cache: VectorCache) -> "Index":
+        """Open a version built with `build_in`: vectors from the (shared) cache, the lexical side rebuilt from the
+        entries. A collection that is missing or incomplete (a Chroma server that lost its data, or a replica's
+        own Chroma) is filled again from the cache."""
+        entries = list(entries)
+        ids = _check_ids(entries)
+        vectors = {"questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, [0],
+                                                  len(entries), None)}
+        collections = {}
+        for name in _COLLECTIONS:
+            col = client.get_or_create_collection(names[name], embedding_function=None,
+                                                  metadata={"hnsw:space": "cosine", "embedder": embedder.name})
+            if col.count() != len(ids):
+                _fill(client, col, ids, vectors[name])
+            collections[name] = col
+        return cls._in_memory(client, collections, entries, embedder, vectors)
+
+    @classmethod
+    def _in_memory(cls, client, collections: dict, entries: list[Entry], embedder: Embedder,
+                   vectors: dict[str, np.ndarray]) -> "Index":
+        lex_full, lex_question = _lexical(entries)
+        meta = {"format": FORMAT, "embedder": embedder.name, "dim": embedder.dim, "count": len(entries)}
+        return cls(None, entries, embedder, client, collections, lex_full, lex_question, meta,
+                   questions=vectors["questions"].astype(np.float16))
 
     # ------------------------------------------------------------------ search
 

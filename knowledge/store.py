@@ -8,7 +8,11 @@
 
 An import builds a new version beside the serving one (in versions/.building-*) and switches CURRENT only
 when it is complete: a crash mid-import leaves the old version answering. Old versions are kept, so any
-of them can be brought back with `rollback`. A running bot notices a new CURRENT written by the CLI.
+of them can be brought back with `rollback` (`prune` deletes old ones). A running bot notices a new CURRENT
+written by the CLI.
+
+That layout is the `DiskCatalog`. With shared engines configured, `knowledge.shared.SharedCatalog` keeps the same
+things in the database (PostgreSQL) and the vectors on a Chroma server, so several replicas serve one FAQ.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Protocol, Sequence
 
 from knowledge.entries import Entry
 
@@ -85,23 +89,46 @@ def plan(current: Sequence[Entry], incoming: Sequence[Entry], mode: str = "sync"
     return list(result.values()), change
 
 
-class KnowledgeBase:
-    def __init__(self, root: Path, embedder_factory: Callable[[], object]) -> None:
+class ConcurrentChange(KnowledgeError):
+    """Another admin or replica switched the FAQ while this change was being built; nothing was switched."""
+
+    def __init__(self) -> None:
+        super().__init__("ほかの操作が先に FAQ を更新したため、反映しませんでした。もう一度お試しください。")
+
+
+class Catalog(Protocol):
+    """Where the versions live: on disk (`DiskCatalog`, the default) or in a shared database and Chroma server
+    (`knowledge.shared.SharedCatalog`). A version is built complete first, then `switch` makes it current."""
+
+    poll_s: float  # how long a serving replica may keep answering from the version it saw last before asking again
+
+    def current_version(self) -> int | None: ...
+
+    def versions(self) -> list[int]: ...
+
+    def entries(self, version: int) -> list[Entry]: ...
+
+    def history(self) -> list[dict]: ...
+
+    def publish(self, entries: list[Entry], embedder, progress: Callable[[int, int], None] | None) -> int: ...
+
+    def switch(self, version: int, base: int | None, record: dict) -> None: ...
+
+    def open_index(self, version: int, embedder): ...
+
+    def drop(self, version: int) -> None: ...
+
+
+class DiskCatalog:
+    """Versions as folders under the data directory (layout in the module docstring)."""
+
+    poll_s = 0.0  # reading CURRENT is a small file read: every query
+
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self._embedder_factory = embedder_factory
-        self._embedder: object | None = None
-        self._lock = threading.RLock()
-        self._open: tuple[int, object] | None = None  # (version, Index)
         (root / "versions").mkdir(parents=True, exist_ok=True)
         for leftover in (root / "versions").glob(".building-*"):  # an import that crashed: never served
             shutil.rmtree(leftover, ignore_errors=True)
-
-    # --- reading ---------------------------------------------------------------------------------------
-    @property
-    def embedder(self):
-        if self._embedder is None:
-            self._embedder = self._embedder_factory()
-        return self._embedder
 
     def current_version(self) -> int | None:
         try:
@@ -115,25 +142,114 @@ class KnowledgeBase:
     def _version_dir(self, version: int) -> Path:
         return self.root / "versions" / f"{version:04d}"
 
-    def entries(self, version: int | None = None) -> list[Entry]:
-        version = self.current_version() if version is None else version
-        if version is None:
-            return []
+    def entries(self, version: int) -> list[Entry]:
         path = self._version_dir(version) / "entries.jsonl"
         with path.open(encoding="utf-8") as f:
             return [Entry.from_json(json.loads(line)) for line in f if line.strip()]
 
-    def index(self):
-        """The serving version's index, reopened when CURRENT changed (e.g. an import from the CLI)."""
+    def history(self) -> list[dict]:
+        path = self.root / "history.jsonl"
+        if not path.exists():
+            return []
+        with path.open(encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def open_index(self, version: int, embedder):
         from knowledge.index import Index
 
+        return Index.open(self._version_dir(version) / "index", embedder)
+
+    def publish(self, entries: list[Entry], embedder, progress: Callable[[int, int], None] | None) -> int:
+        from knowledge.index import Index, VectorCache
+
+        version = max(self.versions(), default=0) + 1
+        building = self.root / "versions" / f".building-{uuid.uuid4().hex[:8]}"
+        building.mkdir()
+        try:
+            Index.build(building / "index", entries, embedder, VectorCache(self.root / "vectors.sqlite"), progress)
+            with (building / "entries.jsonl").open("w", encoding="utf-8") as f:
+                for entry in entries:
+                    f.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
+            (building / "manifest.json").write_text(
+                json.dumps({"version": version, "entries": len(entries), "built_at": time.time()}), encoding="utf-8"
+            )
+            building.rename(self._version_dir(version))
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        return version
+
+    def switch(self, version: int, base: int | None, record: dict) -> None:
+        tmp = self.root / f".CURRENT-{uuid.uuid4().hex[:8]}"
+        tmp.write_text(f"{version}\n")
+        os.replace(tmp, self.root / "CURRENT")
+        with (self.root / "history.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def drop(self, version: int) -> None:
+        shutil.rmtree(self._version_dir(version))
+
+
+class KnowledgeBase:
+    def __init__(self, storage: Path | Catalog, embedder_factory: Callable[[], object],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`storage`: a folder for the on-disk layout, or a catalog (e.g. one shared by replicas)."""
+        self.catalog: Catalog = DiskCatalog(Path(storage)) if isinstance(storage, (str, Path)) else storage
+        self._embedder_factory = embedder_factory
+        self._embedder: object | None = None
+        self._clock = clock
+        self._lock = threading.RLock()  # changes, one at a time
+        self._loading = threading.Lock()  # one thread opens a new version; the others keep the old one meanwhile
+        self._open: tuple[int, object] | None = None  # (version, Index)
+        self._seen: tuple[float, int | None] | None = None  # (when, CURRENT) as last asked
+
+    # --- reading ---------------------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def current_version(self) -> int | None:
+        """The serving version: asked from the catalog at most every `catalog.poll_s` seconds."""
+        now = self._clock()
+        if self._seen is None or now - self._seen[0] >= self.catalog.poll_s:
+            self._seen = (now, self.catalog.current_version())
+        return self._seen[1]
+
+    def versions(self) -> list[int]:
+        return self.catalog.versions()
+
+    def entries(self, version: int | None = None) -> list[Entry]:
+        version = self.current_version() if version is None else version
+        return [] if version is None else self.catalog.entries(version)
+
+    def index(self):
+        """The serving version's index, reopened when CURRENT changed (e.g. an import from the CLI or another
+        replica). While one thread opens the new version, the others keep answering from the old one, and so
+        does everyone if it cannot be opened (e.g. the Chroma server is unreachable; tried again next query)."""
         version = self.current_version()
         if version is None:
             return None
-        with self._lock:
+        opened = self._open
+        if opened is not None and opened[0] == version:
+            return opened[1]
+        if opened is not None and not self._loading.acquire(blocking=False):
+            return opened[1]
+        if opened is None:
+            self._loading.acquire()
+        try:
             if self._open is None or self._open[0] != version:
-                self._open = (version, Index.open(self._version_dir(version) / "index", self.embedder))
+                self._open = (version, self.catalog.open_index(version, self.embedder))
             return self._open[1]
+        except Exception:
+            if self._open is None:
+                raise
+            log.warning("FAQ version not opened; still answering from the previous one",
+                        extra={"version": version, "serving": self._open[0]}, exc_info=True)
+            return self._open[1]
+        finally:
+            self._loading.release()
 
     def search(self, query: str, k: int = 5):
         index = self.index()
@@ -143,11 +259,7 @@ class KnowledgeBase:
         return next((e for e in self.entries() if e.id == entry_id), None)
 
     def history(self) -> list[dict]:
-        path = self.root / "history.jsonl"
-        if not path.exists():
-            return []
-        with path.open(encoding="utf-8") as f:
-            return [json.loads(line) for line in f if line.strip()]
+        return self.catalog.history()
 
     # --- changing ---------------------------------------------------------------------------------------
     def preview(self, incoming: Sequence[Entry], mode: str = "sync") -> Change:
@@ -160,75 +272,72 @@ class KnowledgeBase:
         """Build and switch to a new version with `incoming` applied. Returns (version, change);
         version is None when nothing changed."""
         with self._lock:
-            entries, change = plan(self.entries(), incoming, mode)
-            if change.empty and self.current_version() is not None:
+            base = self.catalog.current_version()
+            entries, change = plan(self._entries_of(base), incoming, mode)
+            if change.empty and base is not None:
                 return None, change
-            version = self._publish(entries, progress)
-            self._record("import", who, note, version, change)
+            version = self.catalog.publish(entries, self.embedder, progress)
+            self._switch(version, base, _record("import", who, note, version, change))
             return version, change
 
     def remove(self, ids: Iterable[str], who: str) -> tuple[int | None, Change]:
         with self._lock:
             wanted = set(ids)
-            current = self.entries()
+            base = self.catalog.current_version()
+            current = self._entries_of(base)
             change = Change(removed=[e for e in current if e.id in wanted], unchanged=len(current))
             change.unchanged -= len(change.removed)
             if not change.removed:
                 return None, change
-            version = self._publish([e for e in current if e.id not in wanted], None)
-            self._record("remove", who, ", ".join(sorted(wanted)), version, change)
+            version = self.catalog.publish([e for e in current if e.id not in wanted], self.embedder, None)
+            self._switch(version, base, _record("remove", who, ", ".join(sorted(wanted)), version, change))
             return version, change
 
     def rollback(self, version: int, who: str) -> Change:
-        """Serve an earlier version again (it is kept on disk; nothing is rebuilt)."""
+        """Serve an earlier version again (it is kept; nothing is rebuilt)."""
         with self._lock:
-            if version not in self.versions():
-                raise KnowledgeError(f"版 {version} はありません（あるもの: {', '.join(map(str, self.versions())) or 'なし'}）")
-            _, change = plan(self.entries(), self.entries(version), "replace")
-            self._switch(version)
-            self._record("rollback", who, f"版 {version} に戻しました", version, change)
+            versions = self.catalog.versions()
+            if version not in versions:
+                raise KnowledgeError(f"版 {version} はありません（あるもの: {', '.join(map(str, versions)) or 'なし'}）")
+            base = self.catalog.current_version()
+            _, change = plan(self._entries_of(base), self.catalog.entries(version), "replace")
+            self._switch(version, base, _record("rollback", who, f"版 {version} に戻しました", version, change))
             return change
 
-    def _publish(self, entries: list[Entry], progress: Callable[[int, int], None] | None) -> int:
-        from knowledge.index import Index, VectorCache
+    def prune(self, keep: int) -> list[int]:
+        """Delete all but the newest `keep` versions (never the serving one); returns the deleted versions."""
+        if keep < 1:
+            raise ValueError("keep at least one version")
+        with self._lock:
+            current = self.catalog.current_version()
+            old = [v for v in self.catalog.versions()[:-keep] if v != current]
+            for version in old:
+                self.catalog.drop(version)
+            return old
 
-        version = max(self.versions(), default=0) + 1
-        building = self.root / "versions" / f".building-{uuid.uuid4().hex[:8]}"
-        building.mkdir()
+    def _entries_of(self, version: int | None) -> list[Entry]:
+        return [] if version is None else self.catalog.entries(version)
+
+    def _switch(self, version: int, base: int | None, record: dict) -> None:
         try:
-            Index.build(building / "index", entries, self.embedder, VectorCache(self.root / "vectors.sqlite"), progress)
-            with (building / "entries.jsonl").open("w", encoding="utf-8") as f:
-                for entry in entries:
-                    f.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
-            (building / "manifest.json").write_text(
-                json.dumps({"version": version, "entries": len(entries), "built_at": time.time()}), encoding="utf-8"
-            )
-            building.rename(self._version_dir(version))
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-        self._switch(version)
-        return version
+            self.catalog.switch(version, base, record)
+        finally:
+            self._seen = None  # ask again at the next query: this version, or the one that came first
 
-    def _switch(self, version: int) -> None:
-        tmp = self.root / f".CURRENT-{uuid.uuid4().hex[:8]}"
-        tmp.write_text(f"{version}\n")
-        os.replace(tmp, self.root / "CURRENT")
 
-    def _record(self, action: str, who: str, note: str, version: int | None, change: Change) -> None:
-        record = {
-            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "action": action,
-            "who": who,
-            "note": note,
-            "version": version,
-            **change.counts(),
-            "added_ids": [e.id for e in change.added],
-            "updated_ids": [new.id for _, new in change.updated],
-            "removed_ids": [e.id for e in change.removed],
-        }
-        with (self.root / "history.jsonl").open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+def _record(action: str, who: str, note: str, version: int | None, change: Change) -> dict:
+    """One line of the history: who did what, when, and what changed."""
+    return {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "action": action,
+        "who": who,
+        "note": note,
+        "version": version,
+        **change.counts(),
+        "added_ids": [e.id for e in change.added],
+        "updated_ids": [new.id for _, new in change.updated],
+        "removed_ids": [e.id for e in change.removed],
+    }
 
 
 def duplicate_questions(entries: Sequence[Entry]) -> list[tuple[Entry, Entry]]:

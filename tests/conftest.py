@@ -15,6 +15,8 @@ from hideki.tokens import install_offline_encodings
 from tests.support.connector import ScriptedConnector
 from tests.support.model import ScriptedModel
 
+pytest_plugins = ["tests.support.servers"]  # postgres_url, redis_url, chroma_url: real servers on loopback
+
 _AMBIENT = ("HIDEKI_", "OPENAI_", "AZURE_OPENAI_", "MicrosoftApp", "MICROSOFT_APP", "PORT")
 
 
@@ -56,10 +58,10 @@ class RunningBot:
         return await self.client.post("/api/messages", json=activity, headers=headers)
 
     async def drain(self) -> None:
-        """Wait until every background job has finished."""
+        """Wait until every background job has finished, and the durable queue is empty."""
         import asyncio
 
-        while self.parts.runner.pending:
+        while self.parts.runner.pending or self.parts.service.jobs.depth():
             await asyncio.sleep(0.01)
 
 

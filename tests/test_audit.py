@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import time
 
 import pytest
 
 from hideki.audit import AuditLog, AuditRecord, usage
 from hideki.cli import main
+from hideki.db import PostgresDatabase
 from hideki.storage import Database
 from tests.support import activities as A
 
@@ -34,19 +34,38 @@ async def test_content_is_kept_only_when_enabled_and_offline_answers_are_marked(
     assert row["content"] == "こんにちは" and row["outcome"] == "offline" and row["model"] == ""
 
 
-def test_the_log_is_append_only_and_content_expires(tmp_path):
-    log = AuditLog(Database(tmp_path / "h.db"), store_content=True, content_retention_days=1)
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path) -> Database:
+    if request.param == "sqlite":
+        return Database(tmp_path / "h.db")
+    return PostgresDatabase(request.getfixturevalue("postgres_url"))
+
+
+def test_the_log_is_append_only_and_content_expires(db):
+    log = AuditLog(db, store_content=True, content_retention_days=1)
     log.record(AuditRecord("c1", "u", "n", "aad", "t", "", "", "conv", "chat", "gpt-4o", 10, 5, content="秘密", at=time.time() - 2 * 86400))
-    conn = log._db.connect()
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    conn = db.connect()
+    with pytest.raises(db.Error, match="append-only"):
         conn.execute("UPDATE audit SET tokens_in = 0")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(db.Error, match="append-only"):
         conn.execute("UPDATE audit SET content = 'changed'")
     log.record(AuditRecord("c2", "u", "n", "aad", "t", "", "", "conv", "chat", "gpt-4o", 1, 1, content="新しい"))
-    with pytest.raises(sqlite3.DatabaseError, match="retention"):
+    with pytest.raises(db.Error, match="retention"):
         conn.execute("DELETE FROM audit WHERE correlation_id = 'c2'")
     assert log.purge() == (1, 0)  # the old row's content is cleared; rows are kept for five years
     assert [r["content"] for r in log.rows()] == [None, "新しい"]
+    assert [r["correlation_id"] for r in AuditLog(db).rows()] == ["c1", "c2"]  # a second replica opens the same log
+
+
+def test_rows_past_retention_are_deleted_and_postgres_refuses_truncate(db):
+    log = AuditLog(db, retention_days=1)
+    log.record(AuditRecord("old", "u", "n", "aad", "t", "", "", "conv", "chat", "", at=time.time() - 3 * 86400))
+    log.record(AuditRecord("new", "u", "n", "aad", "t", "", "", "conv", "chat", ""))
+    assert log.purge() == (0, 1)
+    assert [r["correlation_id"] for r in log.rows()] == ["new"]
+    if db.dialect == "postgres":
+        with pytest.raises(db.Error, match="append-only"):
+            db.connect().execute("TRUNCATE audit")
 
 
 def test_usage_groups_and_estimates_cost():
@@ -82,3 +101,16 @@ def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     assert rows == [{"user": "防災 一郎", "requests": "3", "tokens_in": "3000", "tokens_out": "1500", "cost_yen": "0.2", "pii_findings": "0"}]
     assert main(["usage", "--month", "2026/11"]) == 2
+
+
+def test_hideki_usage_reads_the_shared_database(tmp_path, monkeypatch, capsys, postgres_url):
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HIDEKI_DATABASE_URL", postgres_url)
+    monkeypatch.chdir(tmp_path)
+    log = AuditLog(PostgresDatabase(postgres_url))  # written by a replica
+    for pipeline in ("chat", "qa"):
+        log.record(AuditRecord("c", "u", "n", "aad-1", "t", "", "", "conv", pipeline, "gpt-4o-mini", 1000, 500))
+    assert main(["usage", "--by", "pipeline"]) == 0
+    out = capsys.readouterr().out
+    assert "chat\t1\t1000\t500" in out and "qa\t1\t1000\t500" in out
+    assert not (tmp_path / "hideki.db").exists()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,51 @@ def test_cli_search_remove_export_history_rollback_gaps(cli_env, capsys, tmp_pat
     assert main(["faq", "rollback", "99"]) == 1
     assert main(["faq", "gaps"]) == 0
     assert "ありません" in capsys.readouterr().out
+
+
+def test_prune_deletes_old_versions_but_never_the_serving_one(tmp_path, embedder, capsys, monkeypatch):
+    kb = KnowledgeBase(tmp_path / "knowledge", lambda: embedder)  # where the CLI finds it with HIDEKI_DATA_DIR below
+    kb.import_entries([entry("1", "パスワードを忘れました")], "admin")
+    kb.import_entries([entry("2", "VPNにつながりません")], "admin", mode="merge")
+    kb.import_entries([entry("3", "プリンターで両面印刷するには")], "admin", mode="merge")
+    kb.rollback(1, "admin")
+    assert kb.prune(1) == [2]
+    assert kb.versions() == [1, 3] and not (tmp_path / "knowledge" / "versions" / "0002").exists()
+    assert kb.search("パスワードを忘れた", 1)[0].entry.id == "1"
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # no .env from the project
+    assert main(["faq", "prune", "--keep", "1"]) == 0
+    assert "削除する古い版はありません。" in capsys.readouterr().out
+    assert main(["faq", "prune", "--keep", "0"]) == 1
+
+
+def test_while_a_new_version_opens_or_cannot_be_opened_the_old_one_answers(tmp_path, embedder, monkeypatch):
+    kb = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    kb.import_entries([entry("1", "パスワードを忘れました")], "admin")
+    old = kb.index()
+    kb.import_entries([entry("2", "VPNにつながりません")], "admin", mode="replace")
+    opening, release = threading.Event(), threading.Event()
+    open_index = kb.catalog.open_index
+
+    def slow_open(version, embedder):
+        opening.set()
+        release.wait(120)
+        return open_index(version, embedder)
+
+    monkeypatch.setattr(kb.catalog, "open_index", slow_open)
+    loader = threading.Thread(target=kb.index)
+    loader.start()
+    assert opening.wait(120)
+    assert kb.index() is old  # not blocked behind the thread opening version 2
+    release.set()
+    loader.join()
+    assert kb.search("VPNにつながらない", 1)[0].entry.id == "2"
+
+    kb.import_entries([entry("3", "プリンターで両面印刷するには")], "admin", mode="replace")
+    def unreachable(version, embedder):
+        raise OSError("the vector store is unreachable")
+
+    monkeypatch.setattr(kb.catalog, "open_index", unreachable)
+    assert kb.search("VPNにつながらない", 1)[0].entry.id == "2"  # version 3 could not be opened: still version 2
+    monkeypatch.undo()
+    assert kb.search("プリンターで両面印刷", 1)[0].entry.id == "3"  # and the next query opens it

@@ -64,13 +64,18 @@ async def test_a_user_sending_too_fast_is_told_kindly_and_others_are_not_affecte
     assert sum("少し休ませてください" in t for t in texts) == 1 and sum("Hideki の使い方" in t for t in texts) == 3
 
 
-async def test_shutdown_tells_users_whose_answer_was_interrupted(start_bot, connector, model):
+async def test_shutdown_gives_interrupted_jobs_back_and_a_restart_answers_them(start_bot, connector, model):
     model.delay_s = 5
-    bot = await start_bot(llm_base_url=model.base_url)
+    bot = await start_bot(llm_base_url=model.base_url, shutdown_grace_s=0.2)
     await bot.post(A.personal_message(connector.url, "長い処理"))
     await connector.wait_for(lambda: any(s.body.get("text") == "作成中…" for s in connector.sent))
-    await asyncio.wait_for(bot.parts.runner.close(grace_s=0.2), timeout=10)
-    assert "再起動のため処理を中断しました" in connector.latest_answer()["text"]
+    await bot.client.close()  # graceful shutdown: the job is interrupted and given back to the queue
+    assert [s.body.get("text") for s in connector.messages()] == ["作成中…"]
+    model.delay_s = 0
+    restarted = await start_bot(llm_base_url=model.base_url)  # same data directory
+    await restarted.drain()
+    [placeholder] = [s for s in connector.messages() if s.method == "POST"]
+    assert connector.final_texts() == {placeholder.activity_id: "モデルの回答: 長い処理"}  # the same message, updated
 
 
 def test_json_logs_carry_the_correlation_id():
