@@ -18,7 +18,7 @@ from channels.base import Action, Attachment, PipelineContext, Reply, Request, o
 from hideki.llm import LLMError
 from knowledge.entries import Entry, ImportResult
 from knowledge.importers import read_source, validation_report
-from knowledge.store import KnowledgeBase
+from knowledge.store import KnowledgeBase, KnowledgeError
 
 USAGE = (
     "このチャネルでは、パソコン、メール、Teams、VPN、プリンターなど ICT の困りごとに、FAQ をもとに答えます。\n\n"
@@ -164,9 +164,12 @@ class ServiceDeskPipeline:
             pending = json.loads(saved[1])
             entries = [Entry.from_json(e) for e in pending["entries"]]
             assert self.knowledge is not None
-            version, change = await asyncio.to_thread(
-                self.knowledge.import_entries, entries, action.user.aad_object_id, f"Teams: {', '.join(pending['files'])}"
-            )
+            try:
+                version, change = await asyncio.to_thread(
+                    self.knowledge.import_entries, entries, action.user.aad_object_id, f"Teams: {', '.join(pending['files'])}"
+                )
+            except KnowledgeError as exc:  # e.g. another admin or replica changed the FAQ first: nothing applied
+                return Reply(f"{exc} FAQ はそのままです。", remember=False)
             if version is None:
                 return Reply("変更はありませんでした。FAQ はそのままです。", remember=False)
             return Reply(f"FAQ を更新しました（版 {version}）。{change.summary()}", remember=False)

@@ -13,6 +13,8 @@ from knowledge import index as index_module
 from knowledge.embeddings import default_embedder
 from knowledge.entries import Entry
 from knowledge.store import KnowledgeBase, plan
+from tests.support import activities as A
+from tests.test_servicedesk import ADMIN, HEADER, faq_file, final  # noqa: F401 (faq_file is a fixture)
 
 FAQ = (
     "id,質問,回答,カテゴリ,キーワード,URL,更新日\n"
@@ -172,3 +174,27 @@ def test_while_a_new_version_opens_or_cannot_be_opened_the_old_one_answers(tmp_p
     assert kb.search("VPNにつながらない", 1)[0].entry.id == "2"  # version 3 could not be opened: still version 2
     monkeypatch.undo()
     assert kb.search("プリンターで両面印刷", 1)[0].entry.id == "3"  # and the next query opens it
+
+
+async def test_a_teams_import_that_lost_a_race_says_so_and_changes_nothing(start_bot, connector, faq_file, monkeypatch):
+    from knowledge.store import ConcurrentChange
+
+    bot = await start_bot(faq_seed=str(faq_file), admins=[ADMIN])
+    url = connector.file_url("faq.csv", (HEADER + "ict-101,新しいPCの初期設定,手順書に従ってください。,,,,\n").encode())
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("faq.csv", url)]))
+    await bot.drain()
+    apply = final(connector)["attachments"][0]["content"]["actions"][0]
+    kb = bot.parts.service.dispatcher.registry.get("servicedesk").knowledge
+    before = [e.id for e in kb.entries()]
+
+    def lost_race(*args, **kwargs):
+        raise ConcurrentChange()
+
+    monkeypatch.setattr(kb, "import_entries", lost_race)
+    press = A.personal_message(connector.url, "", aad=ADMIN)
+    press.update(text=None, value=apply["data"])
+    await bot.post(press)
+    await bot.drain()
+    text = final(connector)["text"]
+    assert "ほかの操作が先に FAQ を更新したため、反映しませんでした" in text and "FAQ はそのままです" in text
+    assert "問い合わせ番号" not in text and [e.id for e in kb.entries()] == before
