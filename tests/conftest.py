@@ -41,6 +41,17 @@ async def connector():
 
 
 @pytest.fixture
+async def managed_identity(monkeypatch: pytest.MonkeyPatch):
+    """A loopback Azure managed-identity endpoint, installed the way Container Apps announces its own."""
+    from tests.support.managed_identity import ManagedIdentityEndpoint
+
+    endpoint = await ManagedIdentityEndpoint().start()
+    endpoint.install(monkeypatch)
+    yield endpoint
+    await endpoint.close()
+
+
+@pytest.fixture
 async def model():
     m = await ScriptedModel().start()
     yield m

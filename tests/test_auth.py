@@ -373,16 +373,6 @@ def test_python_app_py_in_production_without_credentials_exits_2_with_the_messag
     assert "Traceback" not in result.stderr and "local mode" not in result.stderr
 
 
-@pytest.fixture
-async def managed_identity(monkeypatch):
-    from tests.support.managed_identity import ManagedIdentityEndpoint
-
-    endpoint = await ManagedIdentityEndpoint().start()
-    endpoint.install(monkeypatch)
-    yield endpoint
-    await endpoint.close()
-
-
 async def test_with_a_managed_identity_replies_carry_its_token_and_no_secret_is_needed(
     start_bot, trust_identity, managed_identity, connector
 ):

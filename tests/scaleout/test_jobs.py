@@ -3,19 +3,7 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
-from hideki.db import Database, PostgresDatabase
 from hideki.jobs import JobQueue
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request, tmp_path):
-    """Opens the database again, as another process would."""
-    if request.param == "sqlite":
-        return lambda: Database(tmp_path / "h.db")
-    url = request.getfixturevalue("postgres_url")
-    return lambda: PostgresDatabase(url)
 
 
 def test_a_job_is_run_by_its_holder_and_taken_over_only_when_its_lease_lapses(opener):

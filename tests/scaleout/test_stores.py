@@ -1,19 +1,7 @@
 """The stores of hideki/storage.py on both engines, and two replicas (two Database objects) sharing PostgreSQL."""
 from __future__ import annotations
 
-import pytest
-
-from hideki.db import Database, PostgresDatabase
 from hideki.storage import BindingStore, FeedbackStore, MemoryStore, ResultStore
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def opener(request, tmp_path):
-    """Opens the database again, as another replica (or a restarted one) would."""
-    if request.param == "sqlite":
-        return lambda: Database(tmp_path / "h.db")
-    url = request.getfixturevalue("postgres_url")
-    return lambda: PostgresDatabase(url)
 
 
 def test_bindings_and_channel_names_are_shared(opener):
