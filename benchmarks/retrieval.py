@@ -8,7 +8,8 @@ Data stays in ../shared/eval (never copied into the project).
 The corpus ({id: "Question: …\\nAnswer: …"}) is written as a CSV (id, 質問, 回答) in a temp dir and read with
 knowledge.importers.read_source, then Index.build (no vector cache: a cold import).
 Metrics over the queries, top 10: Recall@10, nDCG@10 (gain = grade), MRR@10, SR@1/SR@5 (a relevant entry
-first / in the top 5), answered@1 (relevant first AND above the answer threshold), import seconds,
+first / in the top 5), also per deterministic half of the queries (`tune_split`: the ranking weights in
+knowledge/index.py were chosen on dev_tune_*, dev_held_* is held out), answered@1 (relevant first AND above the answer threshold), import seconds,
 query latency p50/p95 (one query at a time) with the 1-minute load average around it, peak RSS.
 --jsquad: share of JSQuAD (Wikipedia trivia) questions declined by Index.answerable, plus a threshold sweep.
 --scale N: a synthetic corpus of N entries recombined from the corpus' sentences (in memory only):
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
@@ -76,12 +78,18 @@ def dir_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+def tune_split(qid: str) -> str:
+    """Deterministic half of a query: "tune" (ranking weights are chosen on these) or "held" (reported only)."""
+    return "tune" if int(hashlib.sha1(qid.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "held"
+
+
 def evaluate(index, queries: dict[str, str], qrels: dict[str, dict[str, int]]):
     run: dict[str, list[str]] = {}
     top: dict[str, object] = {}
     lat: list[float] = []
-    sums = dict(recall=0.0, ndcg=0.0, mrr=0.0, sr1=0.0, sr5=0.0, answered1=0.0)
-    n = 0
+    keys = ("recall", "ndcg", "mrr", "sr1", "sr5", "answered1")
+    sums = {part: dict.fromkeys(keys, 0.0) for part in ("all", "tune", "held")}
+    counts = dict.fromkeys(sums, 0)
     for qid, text in queries.items():
         t = time.perf_counter()
         hits = index.search(text, 10)
@@ -92,17 +100,21 @@ def evaluate(index, queries: dict[str, str], qrels: dict[str, dict[str, int]]):
         rel = qrels.get(qid)
         if not rel:
             continue
-        n += 1
-        sums["recall"] += len([d for d in got if d in rel]) / len(rel)
         dcg = sum(rel.get(d, 0) / math.log2(r + 2) for r, d in enumerate(got))
         idcg = sum(g / math.log2(r + 2) for r, g in enumerate(sorted(rel.values(), reverse=True)[:10]))
-        sums["ndcg"] += dcg / idcg if idcg else 0
-        sums["mrr"] += next((1 / (r + 1) for r, d in enumerate(got) if d in rel), 0.0)
-        sums["sr1"] += bool(got) and got[0] in rel
-        sums["sr5"] += any(d in rel for d in got[:5])
-        sums["answered1"] += bool(got) and got[0] in rel and index.answerable(hits)
-    metrics = {k: v / max(n, 1) for k, v in sums.items()}
-    metrics["queries"] = n
+        values = dict(recall=len([d for d in got if d in rel]) / len(rel), ndcg=dcg / idcg if idcg else 0,
+                      mrr=next((1 / (r + 1) for r, d in enumerate(got) if d in rel), 0.0),
+                      sr1=bool(got) and got[0] in rel, sr5=any(d in rel for d in got[:5]),
+                      answered1=bool(got) and got[0] in rel and index.answerable(hits))
+        for part in ("all", tune_split(qid)):
+            counts[part] += 1
+            for k in keys:
+                sums[part][k] += values[k]
+    metrics = {k: v / max(counts["all"], 1) for k, v in sums["all"].items()}
+    metrics["queries"] = counts["all"]
+    for part in ("tune", "held"):
+        metrics.update({f"{part}_{k}": v / max(counts[part], 1) for k, v in sums[part].items() if k != "answered1"})
+        metrics[f"{part}_queries"] = counts[part]
     metrics["latency_p50_ms"] = percentile(lat, 50)
     metrics["latency_p95_ms"] = percentile(lat, 95)
     return metrics, run, top
