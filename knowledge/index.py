@@ -198,11 +198,22 @@ def _check_ids(entries: Sequence[Entry]) -> list[str]:
     return ids
 
 
+def _vectors(entries: list[Entry], embedder: Embedder, cache: VectorCache | None,
+             progress: Callable[[int, int], None] | None) -> dict[str, np.ndarray]:
+    """Question and answer-head vectors of every entry, embedding only what the cache does not hold."""
+    done, total = [0], 2 * len(entries)
+    return {
+        "questions": _embed_with_cache(entries, embedder, "q", question_text, cache, done, total, progress),
+        "answers": _embed_with_cache(entries, embedder, f"a{ANSWER_HEAD}", answer_head, cache, done, total, progress),
+    }
+
+
 # ---------------------------------------------------------------------------------------------- index
 
 class Index:
     def __init__(self, directory: Path | None, entries: list[Entry], embedder: Embedder, client, collections: dict,
-                 lex_full: BM25, lex_question: BM25, meta: dict, questions: np.ndarray | None = None):
+                 lex_full: BM25, lex_question: BM25, meta: dict, questions: np.ndarray | None = None,
+                 answers: np.ndarray | None = None):
         self.directory = directory
         self.entries = entries
         self.embedder = embedder
@@ -224,8 +235,10 @@ class Index:
                       if self._qvecs is not None and len(entries) <= EXACT_MAX else None)
         # answer-head vectors (memory-mapped; only candidates are scored). Indexes built before FORMAT 2 have none:
         # their answer cosine is the question cosine, so scores keep their scale until the next import.
-        path = directory / "answers.npy"
-        self._avecs = np.load(path, mmap_mode="r") if path.exists() else None
+        path = directory / "answers.npy" if directory is not None else None
+        if answers is None and path is not None and path.exists():
+            answers = np.load(path, mmap_mode="r")
+        self._avecs = answers
 
     # ------------------------------------------------------------------ build / open
 
@@ -241,13 +254,7 @@ class Index:
         directory.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
 
-        done = [0]
-        total = 2 * len(entries)
-        vectors = {
-            "questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, done, total, progress),
-            "answers": _embed_with_cache(entries, embedder, f"a{ANSWER_HEAD}", answer_head, vector_cache, done, total,
-                                         progress),
-        }
+        vectors = _vectors(entries, embedder, vector_cache, progress)
 
         client = _chroma(directory)
         collections = {}
@@ -294,8 +301,7 @@ class Index:
         (a server): nothing is written locally; the lexical side is held in memory."""
         entries = list(entries)
         ids = _check_ids(entries)
-        vectors = {"questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, [0],
-                                                  len(entries), progress)}
+        vectors = _vectors(entries, embedder, vector_cache, progress)
         collections = {}
         for name in _COLLECTIONS:
             collections[name] = _create_collection(client, names[name], embedder)
@@ -310,8 +316,7 @@ class Index:
         own Chroma) is filled again from the cache."""
         entries = list(entries)
         ids = _check_ids(entries)
-        vectors = {"questions": _embed_with_cache(entries, embedder, "q", question_text, vector_cache, [0],
-                                                  len(entries), None)}
+        vectors = _vectors(entries, embedder, vector_cache, None)
         collections = {}
         for name in _COLLECTIONS:
             col = client.get_or_create_collection(names[name], embedding_function=None,
@@ -327,7 +332,7 @@ class Index:
         lex_full, lex_question = _lexical(entries)
         meta = {"format": FORMAT, "embedder": embedder.name, "dim": embedder.dim, "count": len(entries)}
         return cls(None, entries, embedder, client, collections, lex_full, lex_question, meta,
-                   questions=vectors["questions"].astype(np.float16))
+                   questions=vectors["questions"].astype(np.float16), answers=vectors["answers"].astype(np.float16))
 
     # ------------------------------------------------------------------ search
 
