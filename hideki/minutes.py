@@ -746,7 +746,10 @@ def _find_next_meeting(units: Sequence[Unit], base: dt.date | None) -> tuple[str
         same_time = re.search(r"(?:来週|再来週|来月)の同じ(?:曜日|時間)", s)
         if not expressions and not time_hit and not same_time:
             continue
-        date = next((e.date for e in expressions if e.date), None)
+        dated = next((e for e in expressions if e.date), None)
+        date = dated.date if dated else None
+        if date is not None and base is not None and date < base and "年" not in dated.text:
+            date = _year_for(base + dt.timedelta(days=60), date.month, date.day)  # the next meeting is ahead
         if date is None and same_time and base:
             date = base + dt.timedelta(weeks=1 if "来週" in same_time.group(0) else 2) if "来月" not in same_time.group(0) \
                 else None

@@ -256,3 +256,11 @@ def test_three_hour_meeting_is_fast():
     assert minutes.todos and minutes.decisions and len(minutes.summary) == 5
     assert all(isinstance(t, Todo) and t.line > 0 for t in minutes.todos)
     assert elapsed < 5.0, elapsed
+
+
+def test_a_next_meeting_without_a_year_is_after_the_meeting():
+    transcript = parse_transcript("課長: 本日はここまでです。\n課長: 次回の会議は10月1日に開きます。\n")
+    m = extract_minutes(transcript, meeting_date=dt.date(2025, 11, 23))  # 10月1日 is behind: next year's
+    assert m.next_meeting_date == "2026-10-01" and m.next_meeting.startswith("2026年10月1日（木）")
+    past = parse_transcript("課長: 本日はここまでです。\n課長: 次回の会議は2025年11月1日に開く予定でした。\n")  # a year is kept
+    assert extract_minutes(past, meeting_date=dt.date(2025, 12, 10)).next_meeting_date == "2025-11-01"
