@@ -129,7 +129,7 @@ def build(settings: Settings) -> Parts:
         settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url,
         app_type=settings.app_type,
     )
-    service = BotService(settings, dispatcher, Delivery(connector), runner, JobQueue(db), open_locks(settings))
+    service = BotService(settings, dispatcher, Delivery(connector), runner, JobQueue(db, settings.job_lease_s, settings.job_max_attempts), open_locks(settings))
     bot = HidekiBot(service)
 
     async def on_turn_error(turn: TurnContext, error: Exception) -> None:

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     max_pending_jobs: int = Field(default=1000, gt=0)
     job_timeout_s: float = Field(default=900, gt=0)
     shutdown_grace_s: float = Field(default=30, ge=0)
+    # durable jobs: a dead process's jobs are taken over after at most job_lease_s; a job that fails
+    # job_max_attempts runs (process died, answer could not be sent) ends with an apology to the user
+    job_lease_s: float = Field(default=10, ge=2)
+    job_max_attempts: int = Field(default=3, ge=1)
 
     # --- shared engines (several replicas behind a load balancer); empty = one machine, all under data_dir ---
     database_url: SecretStr = SecretStr("")  # postgresql://user:pass@host/db: bindings, memory, audit, feedback, jobs, FAQ versions
