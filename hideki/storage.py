@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from hideki.db import Database, open_database  # noqa: F401  (callers open the database through this module too)
+from hideki.db import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bindings (
