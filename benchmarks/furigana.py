@@ -17,6 +17,12 @@ id: "tune" (about two thirds, for error analysis) and "held" (the rest, never lo
 tuning rules). --errors prints tuning-part errors only; --errors-file marks each error's part.
 Readings are compared in hiragana with ー replaced by the preceding vowel.
 Aozora: share of ruby pairs whose base gets the ruby's reading, tokenized in its full line.
+
+Ceiling of combining analysers: the comparison engines unidic-lite (pip install fugashi unidic-lite),
+mecab-juman and mecab-naist (apt install mecab mecab-jumandic-utf8 mecab-naist-jdic) are not project
+dependencies. With two or more engines, `combination_figures` adds what combining them gives: the
+oracle (right when at least one engine is right) and the first engine corrected where all the others
+agree.
 """
 from __future__ import annotations
 
@@ -112,7 +118,31 @@ def make_engine(name: str) -> Tokenize:
             return repair_coverage(text, [(item["orig"], item["hira"]) for item in kks.convert(text)])
 
         return kakasi_tokens
+    if name == "unidic-lite":
+        import fugashi  # comparison only: pip install fugashi unidic-lite
+
+        return _mecab_engine(fugashi.Tagger(), lambda f: getattr(f, "kana", None))
+    if name.startswith("mecab-"):
+        import fugashi
+
+        dic, field = {"mecab-juman": ("juman-utf8", 5), "mecab-naist": ("naist-jdic", 7)}[name]
+        path = Path("/var/lib/mecab/dic") / dic
+        if not path.is_dir():
+            raise SystemExit(f"{name}: {path} is missing (apt install mecab mecab-jumandic-utf8 mecab-naist-jdic)")
+        tagger = fugashi.GenericTagger(f"-d {path} -r /etc/mecabrc")
+        return _mecab_engine(tagger, lambda f: f[field] if len(f) > field else None)
     raise SystemExit(f"unknown engine {name}")
+
+
+def _mecab_engine(tagger, reading_of: Callable) -> Tokenize:
+    def mecab_tokens(text: str) -> list[tuple[str, str]]:
+        out = []
+        for word in tagger(text):
+            s, r = word.surface, reading_of(word.feature)
+            out.append((s, to_hiragana(r) if has_kanji(s) and r and r != "*" else to_hiragana(s)))
+        return repair_coverage(text, out)
+
+    return mecab_tokens
 
 
 def repair_coverage(text: str, tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -141,7 +171,8 @@ def spans(tokens: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
 
 
 def score_sentence(sent: Sentence, predicted: list[tuple[str, str]]) -> tuple[int, int, int, list]:
-    """Returns (kanji tokens, strict correct, relaxed correct, relaxed errors)."""
+    """Returns (kanji tokens, strict correct, relaxed correct, relaxed errors: (span text, gold, predicted,
+    span start, span end, gold token start))."""
     pred = spans(predicted)
     pred_by_span = {(s, e): r for s, e, r in pred}
     pred_bounds = {0} | {e for _, e, _ in pred}
@@ -165,19 +196,20 @@ def score_sentence(sent: Sentence, predicted: list[tuple[str, str]]) -> tuple[in
         if normalize_reading(g) == normalize_reading(p):
             relaxed += 1
         else:
-            errors.append((sent.text[lo:hi], normalize_reading(g), normalize_reading(p), lo, hi))
+            errors.append((sent.text[lo:hi], normalize_reading(g), normalize_reading(p), lo, hi, start))
     return n, strict, relaxed, errors
 
 
 def run_kwdlc(
-    engine: Tokenize, sentences: list[Sentence], repeat: int = 1, dump: list | None = None
+    engine: Tokenize, sentences: list[Sentence], repeat: int = 1, dump: list | None = None,
+    predictions: list | None = None,
 ) -> tuple[dict, Counter]:
     """Scores each sentence; figures per part ("whole", "tune", "held"), keys `<part>.<metric>`.
 
     The scoring pass times each engine call (wall and CPU); with repeat > 1, extra passes time one
     loop over each part's sentences and the fastest pass counts. `dump`, when given, receives
     (part, sentence, span start, span end, gold, predicted) per error; the returned Counter
-    holds tuning-part errors only.
+    holds tuning-part errors only. `predictions`, when given, receives each sentence's tokens.
     """
     wall, cpu = time.perf_counter, time.process_time
     totals = {part: Counter() for part in PARTS}
@@ -197,7 +229,9 @@ def run_kwdlc(
         if sent.part == "tune":
             errors.update(e[:3] for e in errs)
         if dump is not None:
-            dump.extend((sent.part, sent.text, lo, hi, g, p) for _, g, p, lo, hi in errs)
+            dump.extend((sent.part, sent.text, lo, hi, g, p) for _, g, p, lo, hi, _ in errs)
+        if predictions is not None:
+            predictions.append(pred)
     for _ in range(repeat - 1):
         _time_pass(engine, sentences, totals)
     results = {}
@@ -338,17 +372,19 @@ def _full_line(text_dir: Path, work: str, raw: str, texts: dict[str, list[str]])
 
 
 ENGINES = ["hideki", "sudachi-A", "sudachi-B", "sudachi-C", "pykakasi"]
-TARGETS = {"kwdlc_relaxed_token_acc": 0.99, "kwdlc_sentence_acc": 0.95, "kwdlc_chars_per_s_cpu": 300_000,
+COMPARISON_ENGINES = ["unidic-lite", "mecab-juman", "mecab-naist"]  # not dependencies: see the module docstring
+TARGETS = {"kwdlc_relaxed_token_acc": 0.99, "kwdlc_sentence_acc": 0.95, "kwdlc_oracle_token_acc": 0.99,
+           "kwdlc_oracle_sentence_acc": 0.95, "kwdlc_override_token_acc": 0.99, "kwdlc_override_sentence_acc": 0.95, "kwdlc_chars_per_s_cpu": 300_000,
            "kwdlc_chars_per_s_wall": 300_000}
 
 
 def evaluate(
     name: str, sentences: list[Sentence], aozora: Path, limit: int | None, repeat: int = 1,
-    dump: list | None = None,
+    dump: list | None = None, predictions: list | None = None,
 ) -> tuple[dict, Counter, Counter]:
     engine = make_engine(name)
     engine("ウォームアップ。")  # load dictionaries outside the timing
-    results, kw_err = run_kwdlc(engine, sentences, repeat, dump)
+    results, kw_err = run_kwdlc(engine, sentences, repeat, dump, predictions)
     az, az_err = run_aozora(engine, aozora, limit)
     results.update(az)
     return results, kw_err, az_err
@@ -370,7 +406,9 @@ def print_table(by_engine: dict[str, dict]) -> None:
 
 
 def _cell(key: str, v: float) -> str:
-    return f"{v * 100:16.2f}%" if "_acc" in key else f"{v:17,.0f}" if v >= 100 else f"{v:17.2f}"
+    if "_acc" in key:
+        return f"{v * 100:16.2f}%"
+    return f"{v:17,}" if isinstance(v, int) else f"{v:17,.0f}" if v >= 100 else f"{v:17.2f}"
 
 
 def _target(key: str) -> str:
@@ -378,12 +416,67 @@ def _target(key: str) -> str:
     return "" if target is None else f"{target * 100:9.0f}%" if target < 1 else f"{target:10,}"
 
 
+def combination_figures(sentences: list[Sentence], predictions: dict[str, list]) -> dict:
+    """What combining the engines could give, per part.
+
+    oracle_*: a token (a sentence) counts as right when at least one engine gets it right, the upper
+    bound of any way of choosing between them. override_*: the first engine's readings, except on
+    spans (shared boundaries of all engines) where all the other engines agree on another reading;
+    override_fixes / override_breaks count the kanji tokens that this turns right / wrong.
+    """
+    first, others = next(iter(predictions)), list(predictions)[1:]
+    totals = {part: Counter() for part in PARTS}
+    for i, sent in enumerate(sentences):
+        scored = [score_sentence(sent, preds[i]) for preds in predictions.values()]
+        wrong_sets = [frozenset(e[5] for e in sc[3]) for sc in scored]
+        kanji = scored[0][0]
+        combined = _override(sent.text, predictions[first][i], [predictions[n][i] for n in others])
+        _, _, right, errs = score_sentence(sent, combined)
+        after = frozenset(e[5] for e in errs)
+        row = Counter(tokens=kanji, sentences=1, oracle_right=kanji - len(frozenset.intersection(*wrong_sets)),
+                      oracle_ok=any(not w for w in wrong_sets), override_right=right, override_ok=right == kanji,
+                      override_fixes=len(wrong_sets[0] - after), override_breaks=len(after - wrong_sets[0]))
+        for part in ("whole", sent.part):
+            totals[part].update(row)
+    out = {}
+    for part, t in totals.items():
+        n, m = max(t["tokens"], 1), max(t["sentences"], 1)
+        out.update({
+            f"{part}.kwdlc_oracle_token_acc": t["oracle_right"] / n,
+            f"{part}.kwdlc_oracle_sentence_acc": t["oracle_ok"] / m,
+            f"{part}.kwdlc_override_token_acc": t["override_right"] / n,
+            f"{part}.kwdlc_override_sentence_acc": t["override_ok"] / m,
+            f"{part}.kwdlc_override_fixes": t["override_fixes"],
+            f"{part}.kwdlc_override_breaks": t["override_breaks"],
+        })
+    return out
+
+
+def _override(text: str, base: list[tuple[str, str]], others: list[list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """`base`, re-cut at the boundaries all engines share, with a span's reading replaced when all `others` agree
+    on one that differs from it."""
+    all_spans = [spans(t) for t in (base, *others)]
+    cuts = sorted(set.intersection(*({0} | {e for _, e, _ in sp} for sp in all_spans)))
+
+    def read(sp: list, lo: int, hi: int) -> str:
+        return "".join(r for s, e, r in sp if s >= lo and e <= hi)
+
+    out = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        mine = read(all_spans[0], lo, hi)
+        theirs = {normalize_reading(read(sp, lo, hi)) for sp in all_spans[1:]}
+        if len(theirs) == 1 and has_kanji(text[lo:hi]) and normalize_reading(mine) not in theirs:
+            mine = read(all_spans[1], lo, hi)
+        out.append((text[lo:hi], mine))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--tokens", type=Path, default=DEFAULT_TOKENS, help="KWDLC token TSV")
     p.add_argument("--aozora", type=Path, default=DEFAULT_AOZORA, help="Aozora ruby pairs TSV")
-    p.add_argument("--engine", nargs="+", default=["hideki"], choices=[*ENGINES, "all"],
-                   help="one or more engines to compare (all = every engine)")
+    p.add_argument("--engine", nargs="+", default=["hideki"], choices=[*ENGINES, *COMPARISON_ENGINES, "all"],
+                   help="one or more engines to compare (all = every project engine)")
     p.add_argument("--limit", type=int, default=None, help="first N sentences / pairs")
     p.add_argument("--json", type=Path, default=None, help="write all figures as one flat JSON object")
     p.add_argument("--errors", type=int, default=0, help="print the N most frequent errors")
@@ -396,9 +489,12 @@ def main(argv: list[str] | None = None) -> int:
     sentences = load_kwdlc(args.tokens, args.limit)
     by_engine: dict[str, dict] = {}
     dump_lines: list[str] = []
+    predictions: dict[str, list] = {}
     for name in names:
         dump: list | None = [] if args.errors_file else None
-        by_engine[name], kw_err, az_err = evaluate(name, sentences, args.aozora, args.limit, args.repeat, dump)
+        predictions[name] = []
+        by_engine[name], kw_err, az_err = evaluate(name, sentences, args.aozora, args.limit, args.repeat, dump,
+                                                   predictions[name])
         for part, text, lo, hi, g, pr in dump or ():
             dump_lines.append(f"{name}\t{part}\t{text[lo:hi]}\t{g}\t{pr}\t{text[:lo]}【{text[lo:hi]}】{text[hi:]}")
         if args.errors:
@@ -412,11 +508,19 @@ def main(argv: list[str] | None = None) -> int:
         args.errors_file.write_text("engine\tpart\tspan\tgold\tpredicted\tcontext\n" + "".join(l + "\n" for l in dump_lines),
                                     encoding="utf-8")
     print_table(by_engine)
+    combined = combination_figures(sentences, predictions) if len(names) > 1 else {}
+    if combined:
+        print(f"\nCombining {', '.join(names)} (oracle: right when one engine is right; override: {names[0]}, "
+              f"corrected where all the others agree)")
+        print(f"{'':32}" + "".join(f"{part:>17}" for part in PARTS) + f"{'target':>10}")
+        for key in sorted({k.split(".", 1)[1] for k in combined}):
+            print(f"{key:32}" + "".join(_cell(key, combined[f"{part}.{key}"]) for part in PARTS) + _target(key))
     if args.json:
         if len(names) == 1:
             flat = {"engine": names[0], **by_engine[names[0]]}
         else:
             flat = {f"{n}.{k}": v for n, r in by_engine.items() for k, v in r.items()}
+            flat.update({f"combined.{k}": v for k, v in combined.items()})
         args.json.write_text(json.dumps(flat, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
