@@ -128,8 +128,16 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+EMPTY = ("FAQ がまだ登録されていません。`hideki faq import ファイル` で取り込むか、ボットを一度起動してください"
+         "（初回の起動でサンプル FAQ が入ります）。")
+
+
 def _list(args: argparse.Namespace) -> int:
-    for entry in _kb().entries():
+    kb = _kb()
+    if kb.current_version() is None:
+        print(EMPTY, file=sys.stderr)
+        return 1
+    for entry in kb.entries():
         if args.category is None or entry.category == args.category:
             print(f"{entry.id}\t{entry.category}\t{entry.question}")
     return 0
@@ -151,7 +159,7 @@ def _search(args: argparse.Namespace) -> int:
     kb = _kb()
     index = kb.index()
     if index is None:
-        print("FAQ がまだ登録されていません。", file=sys.stderr)
+        print(EMPTY, file=sys.stderr)
         return 1
     hits = index.search(args.query, args.k)
     for rank, hit in enumerate(hits, 1):

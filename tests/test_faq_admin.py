@@ -89,6 +89,13 @@ def cli_env(tmp_path, monkeypatch):
     return faq
 
 
+def test_cli_on_an_empty_knowledge_base_says_how_to_fill_it(cli_env, capsys):
+    assert main(["faq", "list"]) == 1
+    assert "hideki faq import" in capsys.readouterr().err
+    assert main(["faq", "search", "VPN"]) == 1
+    assert "サンプル FAQ" in capsys.readouterr().err
+
+
 def test_cli_import_reports_bad_rows_and_still_imports_the_good_ones(cli_env, capsys):
     assert main(["faq", "import", str(cli_env), "--dry-run"]) == 0
     out = capsys.readouterr().out
