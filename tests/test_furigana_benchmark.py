@@ -26,10 +26,11 @@ GOLD = sentence([("東京", "とうきょう"), ("に", "に"), ("行く", "い�
 def test_override_takes_the_reading_all_other_engines_agree_on():
     base = [("東京", "ひがしきょう"), ("に", "に"), ("行く", "ゆく")]
     other = [("東京", "とうきょう"), ("に", "に"), ("行", "ゆ"), ("く", "く")]  # other cut, same reading of 行く
-    assert bench._override(GOLD.text, base, [other, other]) == [("東京", "とうきょう"), ("に", "に"), ("行く", "ゆく")]
+    assert bench._combine(GOLD.text, [base, other, other], bench._override_choice) == [
+        ("東京", "とうきょう"), ("に", "に"), ("行く", "ゆく")]
     # the others disagree among themselves: the base stays
     third = [("東京", "とうけい"), ("に", "に"), ("行く", "ゆく")]
-    assert bench._override(GOLD.text, base, [other, third])[0] == ("東京", "ひがしきょう")
+    assert bench._combine(GOLD.text, [base, other, third], bench._override_choice)[0] == ("東京", "ひがしきょう")
 
 
 def test_combination_figures_count_oracle_fixes_and_breaks():
@@ -47,3 +48,19 @@ def test_combination_figures_count_oracle_fixes_and_breaks():
     both = bench.combination_figures([GOLD], {"a": [right], "b": [half]})
     assert both["whole.kwdlc_oracle_sentence_acc"] == 1.0
     assert both["held.kwdlc_oracle_token_acc"] == 0.0 and both["held.kwdlc_override_fixes"] == 0  # no held sentence
+
+
+def test_the_selector_is_fitted_on_tune_sentences_and_applied_to_held_ones():
+    # engine b is right where the engines disagree on a single kanji in the tune sentences
+    tune = [sentence([("町", "ちょう"), ("の", "の")]) for _ in range(3)]
+    held = sentence([("町", "ちょう"), ("へ", "へ")], part="held")
+    a = [[("町", "まち"), ("の", "の")]] * 3 + [[("町", "まち"), ("へ", "へ")]]
+    b = [[("町", "ちょう"), ("の", "の")]] * 3 + [[("町", "ちょう"), ("へ", "へ")]]
+    figures = bench.combination_figures([*tune, held], {"a": a, "b": b})
+    assert figures["held.kwdlc_selector_fixes"] == 1 and figures["held.kwdlc_selector_breaks"] == 0
+    assert figures["held.kwdlc_selector_token_acc"] == 1.0
+    # where a was right on tune, the selector keeps a
+    a_right = [[("町", "ちょう"), ("の", "の")]] * 3 + [[("町", "まち"), ("へ", "へ")]]
+    b_wrong = [[("町", "まち"), ("の", "の")]] * 3 + [[("町", "ちょう"), ("へ", "へ")]]
+    kept = bench.combination_figures([*tune, held], {"a": a_right, "b": b_wrong})
+    assert kept["held.kwdlc_selector_fixes"] == 0 and kept["held.kwdlc_selector_token_acc"] == 0.0
