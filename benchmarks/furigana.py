@@ -17,6 +17,8 @@ id: "tune" (about two thirds, for error analysis) and "held" (the rest, never lo
 tuning rules). --errors prints tuning-part errors only; --errors-file marks each error's part.
 Readings are compared in hiragana with ー replaced by the preceding vowel. kwdlc_errors_* split the
 relaxed errors by kind (names or words unknown to the dictionary, single kanji, other; see error_kinds).
+For hideki, kwdlc_guessed_* tell how often the readings it lists for a human check are wrong, against the
+other kanji tokens (guessed_figures).
 Aozora: share of ruby pairs whose base gets the ruby's reading, tokenized in its full line.
 
 Ceiling of combining analysers: the comparison engines unidic-lite (pip install fugashi unidic-lite),
@@ -389,6 +391,8 @@ def evaluate(
     predictions = [] if predictions is None else predictions
     results, kw_err = run_kwdlc(engine, sentences, repeat, dump, predictions)
     results.update(error_kinds(sentences, predictions))
+    if name == "hideki":
+        results.update(guessed_figures(sentences, predictions))
     az, az_err = run_aozora(engine, aozora, limit)
     results.update(az)
     return results, kw_err, az_err
@@ -410,7 +414,7 @@ def print_table(by_engine: dict[str, dict]) -> None:
 
 
 def _cell(key: str, v: float) -> str:
-    if "_acc" in key:
+    if "_acc" in key or key.endswith("_share"):
         return f"{v * 100:16.2f}%"
     return f"{v:17,}" if isinstance(v, int) else f"{v:17,.0f}" if v >= 100 else f"{v:17.2f}"
 
@@ -440,6 +444,33 @@ def error_kinds(sentences: list[Sentence], predictions: list) -> dict:
                 totals[part][kind] += 1
     return {f"{part}.kwdlc_errors_{kind}": totals[part][kind] for part in PARTS
             for kind in ("names", "single_kanji", "other")}
+
+
+def guessed_figures(sentences: list[Sentence], predictions: list) -> dict:
+    """How often the readings ReadingEngine.guessed lists for a check (person names, unknown words) are wrong,
+    against the other kanji tokens: the share of each group that overlaps a relaxed error."""
+    from hideki.japanese.readings import ReadingEngine
+
+    engine = ReadingEngine()
+    totals = {part: Counter() for part in PARTS}
+    for sent, pred in zip(sentences, predictions):
+        errs = score_sentence(sent, pred)[3]
+        guessed = set(engine.guessed(sent.text))
+        for start, end, reading in spans(pred):
+            surface = sent.text[start:end]
+            if not has_kanji(surface):
+                continue
+            group = "guessed" if (surface, reading) in guessed else "other"
+            wrong = any(lo < end and start < hi for _, _, _, lo, hi, _ in errs)
+            for part in ("whole", sent.part):
+                totals[part][group] += 1
+                totals[part][f"{group}_wrong"] += wrong
+    out = {}
+    for part, t in totals.items():
+        out[f"{part}.kwdlc_guessed_tokens"] = t["guessed"]
+        out[f"{part}.kwdlc_guessed_wrong_share"] = t["guessed_wrong"] / max(t["guessed"], 1)
+        out[f"{part}.kwdlc_other_wrong_share"] = t["other_wrong"] / max(t["other"], 1)
+    return out
 
 
 def combination_figures(sentences: list[Sentence], predictions: dict[str, list]) -> dict:

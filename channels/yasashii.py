@@ -30,6 +30,9 @@ USAGE = (
 )
 TOO_LONG = "文章が長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
 ALREADY_PLAIN = "ℹ️ この文章はすでにやさしい日本語に近いため、書き換えずに読み仮名だけを付けました。"
+GUESSED = ("🔎 読みが推定の語（人名・辞書にない語）: {words}。正しい読みか確かめてください。"
+           "よく使う語は、管理者が読みの辞書に登録できます。")
+GUESSED_SHOWN = 10
 _KIND_NAMES = {
     "number": "数字", "date": "日付", "amount": "金額", "time": "時刻", "phone": "電話番号",
     "url": "URL", "email": "メールアドレス", "proper_noun": "固有名詞",
@@ -167,11 +170,17 @@ class YasashiiPipeline:
     ) -> Reply:
         with_readings = furigana.render(rewritten, "inline", None, self.readings)
         result_id = self._results.save(self.name, "rewrite", rewritten)
+        checks = [self._measures(source, rewritten, missing)]
+        guessed = self.readings.guessed(rewritten)
+        if guessed:
+            words = "、".join(f"{surface}({reading})" for surface, reading in guessed[:GUESSED_SHOWN])
+            more = len(guessed) - GUESSED_SHOWN
+            checks.append(GUESSED.format(words=words + (f" ほか{more}語" if more > 0 else "")))
         return Reply(
             text=with_readings,
             card=self._card(result_id),
             usage=usage,
-            warnings=[self._measures(source, rewritten, missing), *warnings],
+            warnings=[*checks, *warnings],
             offline=offline,
             remember=False,
         )

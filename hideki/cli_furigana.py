@@ -33,6 +33,10 @@ def register(subparsers) -> None:
         "--tokens", action="store_true",
         help="print one JSON array of [surface, reading] pairs per input line instead",
     )
+    p.add_argument(
+        "--check", action="store_true",
+        help="at the end, list on stderr the words whose reading is a guess (person names, unknown words)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,13 +54,19 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     if args.grade is not None and not 0 <= args.grade <= 7:
         print("hideki furigana: --grade must be between 0 and 7", file=sys.stderr)
         return 2
+    guessed: dict[tuple[str, str], None] = {}
     for line in stdin:
         body = line.rstrip("\r\n")
         ending = line[len(body):]
+        if args.check:
+            guessed.update(dict.fromkeys(engine.guessed(body)))
         if args.tokens:
             pairs = [[s, r] for s, r in engine.tokens(body)]
             stdout.write(json.dumps(pairs, ensure_ascii=False) + "\n")
         else:
             stdout.write(render(body, style=args.style, grade=args.grade, engine=engine) + ending)
     stdout.flush()
+    if args.check:
+        words = "、".join(f"{surface}({reading})" for surface, reading in guessed) or "なし"
+        print(f"読みが推定の語（人名・辞書にない語）: {words}", file=sys.stderr)
     return 0

@@ -194,3 +194,13 @@ def test_cli_malformed_dictionary_fails_cleanly(tmp_path: Path, capsys: pytest.C
     code, out = run_cli(["--dict", str(d)], "東京\n")
     assert code == 2 and out == ""
     assert "bad.tsv:2" in capsys.readouterr().err
+
+
+def test_cli_check_lists_guessed_readings_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run_cli(["--check"], "担当は小園です。\n小園さんと勝英さん\n")
+    assert code == 0 and out.startswith("担当(たんとう)は小園(")
+    err = capsys.readouterr().err
+    assert err.startswith("読みが推定の語（人名・辞書にない語）: 小園(") and "勝英(" in err
+    assert err.count("小園(") == 1
+    run_cli(["--check"], "住民票\n")
+    assert capsys.readouterr().err.strip().endswith(": なし")

@@ -372,3 +372,24 @@ def test_unknown_kanji_get_a_reading() -> None:
     assert all(is_all_kana(r) for s, r in tokens("日喘連の会") if s != "日")
     assert reading_of("日喘連の会", "喘連") == "ぜんれん"
     assert readings._fallback_reading("禰々") == "ねね"
+
+
+def test_guessed_lists_person_names_once_in_order_and_not_ordinary_words() -> None:
+    engine = ReadingEngine()
+    text = "担当は小園勝英です。住民票の写しを交付します。担当は小園勝英です。"
+    tokens = engine.tokens(text)
+    assert engine.guessed(text) == [("小園", dict(tokens)["小園"]), ("勝英", dict(tokens)["勝英"])]
+    assert engine.guessed("住民票の写しを交付します。") == []
+    assert engine.guessed("") == []
+
+
+def test_guessed_skips_words_the_user_dictionary_gives(tmp_path: Path) -> None:
+    d = tmp_path / "names.tsv"
+    d.write_text("surface\treading\n小園\tおぞの\n", encoding="utf-8")
+    assert [s for s, _ in ReadingEngine([d]).guessed("担当は小園勝英です。")] == ["勝英"]
+
+
+def test_guessed_finds_names_past_the_first_chunk_of_a_long_text() -> None:
+    engine = ReadingEngine()
+    text = "住民票の写しを交付します。" * 400 + "担当は小園勝英です。"  # longer than one Sudachi chunk
+    assert [s for s, _ in engine.guessed(text)] == ["小園", "勝英"]

@@ -66,6 +66,14 @@ async def test_offline_rewrite_keeps_facts_adds_readings_measures_and_says_it_is
     assert button["data"]["hideki_action"] == "yasashii.html"
 
 
+async def test_readings_that_are_guesses_are_listed_for_a_check(pipeline):
+    reply = await pipeline.run(request("詳しくは、担当の小園勝英までお問い合わせください。"))
+    [guessed] = [w for w in reply.warnings if w.startswith("🔎")]
+    assert "小園(" in guessed and "勝英(" in guessed and "辞書に登録" in guessed
+    plain = await pipeline.run(request(NOTICE))
+    assert not any(w.startswith("🔎") for w in plain.warnings)
+
+
 async def test_the_html_button_returns_ruby(pipeline):
     reply = await pipeline.run(request(NOTICE))
     data = reply.card["actions"][0]["data"]
