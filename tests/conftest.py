@@ -15,7 +15,7 @@ from hideki.tokens import install_offline_encodings
 from tests.support.connector import ScriptedConnector
 from tests.support.model import ScriptedModel
 
-pytest_plugins = ["tests.support.servers"]  # postgres_url, redis_url, chroma_url: real servers on loopback
+pytest_plugins = ["tests.support.servers"]  # postgres_url, redis_url, chroma_url, db: real servers on loopback
 
 _AMBIENT = ("HIDEKI_", "OPENAI_", "AZURE_OPENAI_", "MicrosoftApp", "MICROSOFT_APP", "PORT")
 

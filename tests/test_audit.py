@@ -34,13 +34,6 @@ async def test_content_is_kept_only_when_enabled_and_offline_answers_are_marked(
     assert row["content"] == "こんにちは" and row["outcome"] == "offline" and row["model"] == ""
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request, tmp_path) -> Database:
-    if request.param == "sqlite":
-        return Database(tmp_path / "h.db")
-    return PostgresDatabase(request.getfixturevalue("postgres_url"))
-
-
 def test_the_log_is_append_only_and_content_expires(db):
     log = AuditLog(db, store_content=True, content_retention_days=1)
     log.record(AuditRecord("c1", "u", "n", "aad", "t", "", "", "conv", "chat", "gpt-4o", 10, 5, content="秘密", at=time.time() - 2 * 86400))

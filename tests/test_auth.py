@@ -226,14 +226,20 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def assert_help_sent_with(bot, response, connector, issued: list[str]) -> None:
+    """The activity was accepted, and the help reply went to the connector with the last token `issued` (filled
+    while the reply is sent), and only that token."""
+    assert response.status == 200, await response.text()
+    await bot.drain()
+    assert any("Hideki の使い方" in (s.body.get("text") or "") for s in connector.messages())
+    assert connector.authorizations and all(a == f"Bearer {issued[-1]}" for a in connector.authorizations)
+
+
 async def test_a_correctly_signed_token_is_accepted_and_the_reply_goes_out_with_the_bots_own_token(secured_bot, connector, identity):
     activity = A.personal_message(connector.url, "ヘルプ")
     response = await secured_bot.post(activity, headers=_bearer(identity.channel_token(connector.url)))
-    assert response.status == 200, await response.text()
-    await secured_bot.drain()
-    assert any("Hideki の使い方" in (s.body.get("text") or "") for s in connector.messages())
     # the reply carried a token that the loopback Entra issued for the app's client credentials
-    assert connector.authorizations and all(a == f"Bearer {identity.issued[-1]}" for a in connector.authorizations)
+    await assert_help_sent_with(secured_bot, response, connector, identity.issued)
     request = identity.token_requests[-1]
     assert request["tenant"] == TENANT and request["scope"] == "https://api.botframework.com/.default"
 
@@ -380,10 +386,7 @@ async def test_with_a_managed_identity_replies_carry_its_token_and_no_secret_is_
     bot = await start_bot(app_id=APP_ID, app_type="UserAssignedMSI", app_tenant_id=TENANT,
                           bf_openid_metadata_url=idp.metadata_url, bf_token_issuer=idp.issuer)
     response = await bot.post(A.personal_message(connector.url, "ヘルプ"), headers=_bearer(idp.channel_token(connector.url)))
-    assert response.status == 200, await response.text()
-    await bot.drain()
-    assert any("Hideki の使い方" in (s.body.get("text") or "") for s in connector.messages())
-    assert connector.authorizations and all(a == f"Bearer {managed_identity.issued[-1]}" for a in connector.authorizations)
+    await assert_help_sent_with(bot, response, connector, managed_identity.issued)
     asked = managed_identity.requests[-1]
     assert asked["client_id"] == APP_ID and asked["resource"] == "https://api.botframework.com"
     assert idp.token_requests == []  # no client-secret flow at all

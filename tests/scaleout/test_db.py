@@ -19,13 +19,6 @@ CREATE INDEX IF NOT EXISTS things_by_score ON things (score);
 """
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request, tmp_path) -> Database:
-    if request.param == "sqlite":
-        return Database(tmp_path / "h.db")
-    return PostgresDatabase(request.getfixturevalue("postgres_url"))
-
-
 def test_open_database_picks_the_engine_from_settings(tmp_path):
     local = open_database(make_settings(tmp_path))
     assert (local.dialect, local.path) == ("sqlite", tmp_path / "data" / "hideki.db")

@@ -2,7 +2,8 @@
 
 Each server starts once per session on a free port, logs into the session's temporary directory and stops at
 the end. `postgres_url` gives every test a fresh empty database, `redis_url` a flushed Redis, and `chroma_url` a
-Chroma server shared by the session (tests use unique collection names). A missing binary skips the test with
+Chroma server shared by the session (tests use unique collection names). `db` runs a test on both engines: a
+SQLite file, then PostgreSQL. A missing binary skips the test with
 the reason, unless HIDEKI_REQUIRE_SERVERS=1 (CI with the servers installed): then it fails.
 """
 from __future__ import annotations
@@ -212,3 +213,13 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path):
+    """The project's Database on each engine in turn: a SQLite file, then a fresh PostgreSQL database."""
+    from hideki.db import Database, PostgresDatabase
+
+    if request.param == "sqlite":
+        return Database(tmp_path / "h.db")
+    return PostgresDatabase(request.getfixturevalue("postgres_url"))
