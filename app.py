@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.server import create_app
 from hideki.logs import setup_logging
 from hideki.settings import Settings, SettingsError, load_settings
-from hideki.tokens import install_offline_encodings
+from hideki.llm.tokens import install_offline_encodings
 from prompts import PromptError
 
 log = logging.getLogger("hideki")

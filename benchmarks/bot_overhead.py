@@ -248,7 +248,7 @@ def report(r: dict[str, Any]) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    from hideki.tokens import install_offline_encodings
+    from hideki.llm.tokens import install_offline_encodings
 
     cores = pin_cores(args.no_pin)
     if args.profile:

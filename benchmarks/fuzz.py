@@ -33,7 +33,7 @@ def main() -> int:
     import logging
 
     logging.disable(logging.CRITICAL)  # turn errors of fuzzed activities are expected and logged by the bot
-    from hideki.tokens import install_offline_encodings
+    from hideki.llm.tokens import install_offline_encodings
     from tests.support import activities as A
     from tests.test_auth import start_identity_provider
     from tests.test_fuzz import run_local_fuzz, run_secured_fuzz, start_threaded_bot

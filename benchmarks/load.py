@@ -85,7 +85,7 @@ MODEL_REWRITE = (  # keeps every fact of NOTICE, so the pipeline makes exactly o
     "くわしくは、市民課の 窓口に 聞いて ください。"
 )
 FALLBACK_MARK = "ローカル処理で作成しました"
-REASONS = {  # hideki.llm._USER_MESSAGES, as they appear in the fallback note
+REASONS = {  # hideki.llm.gateway._USER_MESSAGES, as they appear in the fallback note
     "timeout": "応答が時間内に返りませんでした",
     "rate_limit": "生成AIモデルが混み合っています",
     "connection": "接続できませんでした",
@@ -559,7 +559,7 @@ def misses(r: dict[str, Any]) -> list[str]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    from hideki.tokens import install_offline_encodings
+    from hideki.llm.tokens import install_offline_encodings
 
     cores = pin_cores(args.no_pin)
     result: dict[str, Any] = {

@@ -7,7 +7,7 @@ Two parts:
 
 1. PoliInfo (NTCIR-14, Tokyo Metropolitan Assembly): each item is one assembly speech (question or answer)
    with a newsletter summary and a character limit ("50字以内" …). The offline summariser
-   (hideki.minutes.summarize: MMR or TextRank over Sudachi content words + question/commitment cues +
+   (hideki.minutes.extract.summarize: MMR or TextRank over Sudachi content words + question/commitment cues +
    newsletter-style compression) writes a summary within the limit; the lead-N baseline takes the first
    sentences cut at the limit. Scores: character-level ROUGE-1, ROUGE-2 and ROUGE-L, F-measure (F1, beta = 1;
    n-gram counts clipped; ROUGE-L from the longest common subsequence), averaged over items. Both sides are
@@ -39,8 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hideki.minutes import clean_text, extract_minutes, lead_summary, summarize  # noqa: E402
-from hideki.transcripts import parse_transcript  # noqa: E402
+from hideki.minutes.extract import clean_text, extract_minutes, lead_summary, summarize  # noqa: E402
+from hideki.minutes.transcripts import parse_transcript  # noqa: E402
 
 DEFAULT_POLIINFO = (ROOT / ".." / "shared" / "eval" / "poliinfo" / "Summarization-FormalRun-Training.json").resolve()
 DEFAULT_MEETINGS = ROOT / "tests" / "fixtures" / "meetings"

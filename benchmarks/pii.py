@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hideki.pii import CATEGORIES, find_pii  # noqa: E402
+from hideki.pii.detect import CATEGORIES, find_pii  # noqa: E402
 
 DEFAULT_LABELLED = ROOT / "tests" / "fixtures" / "pii" / "labelled.jsonl"
 DEFAULT_KWDLC = ROOT.parent / "shared" / "eval" / "kwdlc" / "train_tokens.tsv"

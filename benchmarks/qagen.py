@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hideki.japanese.sudachi import tokenizer  # noqa: E402
-from hideki.qagen import check_pairs, generate_pairs  # noqa: E402
+from hideki.qa.generate import check_pairs, generate_pairs  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 DEFAULT_JSQUAD = EVAL / "jsquad" / "valid-v1.3.json"

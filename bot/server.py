@@ -30,16 +30,16 @@ from channels import build_registry
 from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
-from hideki.audit import AuditLog
-from hideki.db import open_database
-from hideki.jobs import JobQueue
-from hideki.llm import LLMGateway
-from hideki.locks import open_locks
+from hideki.state.audit import AuditLog
+from hideki.state.db import open_database
+from hideki.state.jobs import JobQueue
+from hideki.llm.gateway import LLMGateway
+from hideki.state.locks import open_locks
 from hideki.logs import correlation_id
 from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, JOBS_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
 from hideki.settings import Settings
-from hideki.storage import BindingStore, FeedbackStore, MemoryStore, ResultStore
-from knowledge.service import open_knowledge
+from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
+from knowledge.startup import open_knowledge
 from prompts import PromptLibrary
 
 log = logging.getLogger(__name__)

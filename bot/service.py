@@ -2,7 +2,7 @@
 proactively.
 
 Pipeline work (anything that may call a model or take long) becomes a job row before the HTTP request is answered
-and is run by whichever process holds it (`hideki/jobs.py`); a process that dies mid-way leaves it to another
+and is run by whichever process holds it (`hideki/state/jobs.py`); a process that dies mid-way leaves it to another
 replica or to itself after a restart, which updates the same 「作成中…」 message. Commands, help, rate-limit notices
 and card buttons are answered at once in-process: they are quick lookups with no model call, touch no conversation
 memory order, and if one is lost the user simply sends or clicks again.
@@ -29,9 +29,9 @@ from bot.runner import JobRunner
 from channels.base import Action, Place, Reply, User
 from channels.dispatch import Dispatcher, Incoming
 from channels.registry import binding_key
-from hideki.jobs import Job, JobQueue
-from hideki.limits import open_rate_limiter
-from hideki.locks import ConversationLocks, LockTimeout
+from hideki.state.jobs import Job, JobQueue
+from hideki.state.ratelimit import open_rate_limiter
+from hideki.state.locks import ConversationLocks, LockTimeout
 from hideki.logs import correlation_id
 from hideki.metrics import RATE_LIMITED
 from hideki.settings import Settings

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping, Protocol
 
-from hideki.llm import LLMClient, LLMError, Usage
-from hideki.storage import FeedbackStore, ResultStore, Turn
+from hideki.llm.gateway import LLMClient, LLMError, Usage
+from hideki.state.stores import FeedbackStore, ResultStore, Turn
 from knowledge.store import KnowledgeBase
 from prompts import PromptSet
 

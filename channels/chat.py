@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Callable
 
 from channels.base import PipelineContext, Reply, Request, offline_note
-from hideki.llm import LLMError
+from hideki.llm.gateway import LLMError
 
 _WEEKDAYS = "月火水木金土日"
 

@@ -8,12 +8,12 @@ from typing import Mapping
 
 from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
-from hideki.audit import AuditLog, AuditRecord
-from hideki.llm import LLMGateway
+from hideki.state.audit import AuditLog, AuditRecord
+from hideki.llm.gateway import LLMGateway
 from hideki.metrics import LLM_TOKENS, PIPELINE_SECONDS
-from hideki.privacy import GuardedClient
-from hideki.storage import BindingStore, MemoryStore
-from hideki.tokens import TokenCounter
+from hideki.pii.masking import MaskingClient
+from hideki.state.stores import BindingStore, MemoryStore
+from hideki.llm.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Dispatcher:
         """The pipeline's model client behind the PII guard (None offline)."""
         client = self.gateway.client_for(pipeline)
         mode = self.gateway.settings.params_for(pipeline).pii
-        return GuardedClient(client, mode) if client is not None and mode != "off" else client
+        return MaskingClient(client, mode) if client is not None and mode != "off" else client
 
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)

@@ -1,7 +1,7 @@
 """議事録作成: minutes from a meeting transcript (pasted text; .vtt, .docx or .txt in a 1:1 chat).
 
 Both paths fill the editable template prompts/minutes/minutes.md. Offline, the extractive engine in
-hideki.minutes finds speakers, key utterances, decisions and ToDos by cue expressions, with deadlines turned
+hideki.minutes.extract finds speakers, key utterances, decisions and ToDos by cue expressions, with deadlines turned
 into dates. With a model, the transcript is split by tokens and processed map-reduce (progress shown as
 「作成中… 3/8」); every decision, ToDo and pending item must point at a speaker and time of the transcript,
 and names, dates and numbers in the minutes are checked locally against the transcript.
@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 from channels.base import PipelineContext, Reply, Request, offline_note
-from hideki.llm import LLMClient, LLMError, Usage
-from hideki.minutes import Item, Minutes, Todo, extract_minutes, minutes_facts_check, sections
-from hideki.transcripts import Transcript, TranscriptError, parse_transcript
+from hideki.llm.gateway import LLMClient, LLMError, Usage
+from hideki.minutes.extract import Item, Minutes, Todo, extract_minutes, minutes_facts_check, sections
+from hideki.minutes.transcripts import Transcript, TranscriptError, parse_transcript
 
 MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
 CHUNK_TOKENS = 6_000

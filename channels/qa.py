@@ -1,6 +1,6 @@
 """Q&A生成: question/answer pairs from a notice or a manual, as a table and as FAQ-import CSV.
 
-Offline, questions are built from the text's sentences and every answer is a span of it (hideki.qagen).
+Offline, questions are built from the text's sentences and every answer is a span of it (hideki.qa.generate).
 With a model, pairs come from the prompt in prompts/qa/ and are checked locally: a pair whose answer is not
 supported by the text, or that repeats another, is dropped and the user is told. An admin can add the
 pairs to the service desk's FAQ with one button.
@@ -12,8 +12,8 @@ import json
 import re
 
 from channels.base import Action, PipelineContext, Reply, Request, offline_note
-from hideki.llm import LLMError
-from hideki.qagen import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
+from hideki.llm.gateway import LLMError
+from hideki.qa.generate import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
 from knowledge.importers import read_source
 
 DEFAULT_COUNT = 10

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from channels.base import Pipeline, Place
-from hideki.storage import BindingStore
+from hideki.state.stores import BindingStore
 
 
 def _key(word: str) -> str:

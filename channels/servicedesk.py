@@ -15,7 +15,7 @@ import re
 from pathlib import PurePath
 
 from channels.base import Action, Attachment, PipelineContext, Reply, Request, offline_note
-from hideki.llm import LLMError
+from hideki.llm.gateway import LLMError
 from knowledge.entries import Entry, ImportResult
 from knowledge.importers import read_source, validation_report
 from knowledge.store import KnowledgeBase, KnowledgeError

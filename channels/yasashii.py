@@ -18,7 +18,7 @@ from hideki.japanese.facts import Fact, missing_facts, strip_readings
 from hideki.japanese.readings import ReadingEngine
 from hideki.japanese.sentences import split_sentences
 from hideki.japanese.simplify import Simplifier
-from hideki.llm import LLMClient, LLMError, Usage
+from hideki.llm.gateway import LLMClient, LLMError, Usage
 
 MAX_CHARS = 20_000  # about ten pages of notices; longer texts are refused with a clear message
 PART_CHARS = 2_000  # the model rewrites one part at a time

@@ -11,7 +11,7 @@ when it is complete: a crash mid-import leaves the old version answering. Old ve
 of them can be brought back with `rollback` (`prune` deletes old ones). A running bot notices a new CURRENT
 written by the CLI.
 
-That layout is the `DiskCatalog`. With shared engines configured, `knowledge.shared.SharedCatalog` keeps the same
+That layout is the `DiskCatalog`. With shared engines configured, `knowledge.database.DatabaseCatalog` keeps the same
 things in the database (PostgreSQL) and the vectors on a Chroma server, so several replicas serve one FAQ.
 """
 from __future__ import annotations
@@ -98,7 +98,7 @@ class ConcurrentChange(KnowledgeError):
 
 class Catalog(Protocol):
     """Where the versions live: on disk (`DiskCatalog`, the default) or in a shared database and Chroma server
-    (`knowledge.shared.SharedCatalog`). A version is built complete first, then `switch` makes it current."""
+    (`knowledge.database.DatabaseCatalog`). A version is built complete first, then `switch` makes it current."""
 
     poll_s: float  # how long a serving replica may keep answering from the version it saw last before asking again
 

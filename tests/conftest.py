@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.server import Parts, build, create_app
 from hideki.settings import Settings, load_settings
-from hideki.tokens import install_offline_encodings
+from hideki.llm.tokens import install_offline_encodings
 from tests.support.connector import ScriptedConnector
 from tests.support.model import ScriptedModel
 

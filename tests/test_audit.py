@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from hideki.audit import AuditLog, AuditRecord, usage
-from hideki.cli import main
-from hideki.db import PostgresDatabase
-from hideki.storage import Database
+from hideki.state.audit import AuditLog, AuditRecord, usage
+from hideki.cli.main import main
+from hideki.state.db import PostgresDatabase
+from hideki.state.stores import Database
 from tests.support import activities as A
 
 
@@ -75,7 +75,7 @@ def test_usage_groups_and_estimates_cost():
         {"department": "（未設定）", "requests": 1, "tokens_in": 2_000_000, "tokens_out": 0, "cost_yen": 750.0, "pii_findings": 0},
     ]
     assert [r["pipeline"] for r in usage(rows, "pipeline", {}, prices)] == ["chat", "minutes"]
-    from hideki.audit import cost_of
+    from hideki.state.audit import cost_of
     assert cost_of("gpt-4o-mini-prod", 1_000_000, 0, prices) == 22.5  # the longest matching name wins
 
 
@@ -83,7 +83,7 @@ def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "departments.csv").write_text("aad_object_id,department\naad-1,防災課\n", encoding="utf-8")
-    log = AuditLog(Database(tmp_path / "hideki.db"))
+    log = AuditLog(Database(tmp_path / "hideki.state.db"))
     for _ in range(3):
         log.record(AuditRecord("c", "u", "防災 一郎", "aad-1", "t", "", "", "conv", "yasashii", "gpt-4o-mini", 1000, 500))
     assert main(["usage", "--by", "department"]) == 0
@@ -106,4 +106,4 @@ def test_hideki_usage_reads_the_shared_database(tmp_path, monkeypatch, capsys, p
     assert main(["usage", "--by", "pipeline"]) == 0
     out = capsys.readouterr().out
     assert "chat\t1\t1000\t500" in out and "qa\t1\t1000\t500" in out
-    assert not (tmp_path / "hideki.db").exists()
+    assert not (tmp_path / "hideki.state.db").exists()

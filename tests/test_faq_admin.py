@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hideki.cli import main
+from hideki.cli.main import main
 from knowledge import index as index_module
 from knowledge.embeddings import default_embedder
 from knowledge.entries import Entry

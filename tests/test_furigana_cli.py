@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hideki import cli_furigana
+from hideki.cli import furigana as cli_furigana
 from hideki.japanese.furigana import kanji_grade, kanji_grades, render, segments
 
 EVAL_KANJI = Path(__file__).resolve().parents[2] / "shared" / "eval" / "kanji_lists"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from hideki.guard import CircuitBreaker, ConcurrencyCap, Rejected
+from hideki.llm.breaker import CircuitBreaker, ConcurrencyCap, Rejected
 from tests.support import activities as A
 
 

@@ -8,9 +8,9 @@ import time
 import pytest
 import tiktoken
 
-from hideki.llm import LLMError, LLMGateway, RetryPolicy, retry_after_seconds
+from hideki.llm.gateway import LLMError, LLMGateway, RetryPolicy, retry_after_seconds
 from hideki.settings import load_settings
-from hideki.tokens import TokenCounter, install_offline_encodings
+from hideki.llm.tokens import TokenCounter, install_offline_encodings
 from tests.support.model import Step
 
 

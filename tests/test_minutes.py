@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hideki.minutes import (Minutes, Todo, clean_text, extract_minutes, find_deadline, lead_summary,
+from hideki.minutes.extract import (Minutes, Todo, clean_text, extract_minutes, find_deadline, lead_summary,
                             minutes_facts_check, render_minutes, summarize)
-from hideki.transcripts import parse_transcript
+from hideki.minutes.transcripts import parse_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meetings"
 MEETINGS = sorted(p for p in FIXTURES.iterdir() if p.suffix in (".vtt", ".docx", ".txt"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hideki.transcripts import parse_transcript
+from hideki.minutes.transcripts import parse_transcript
 from tests.support import activities as A
 from tests.support.model import Step
 

@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 
-from hideki.limits import RateLimiter
+from hideki.state.ratelimit import RateLimiter
 from hideki.logs import JsonFormatter, correlation_id
 from tests.support import activities as A
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hideki.cli import build_parser
-from hideki.cli_pii import run
-from hideki.pii import (CATEGORIES, Finding, describe, find_pii, is_valid_my_number, mask, my_number_check_digit,
+from hideki.cli.main import build_parser
+from hideki.cli.pii import run
+from hideki.pii.detect import (CATEGORIES, Finding, describe, find_pii, is_valid_my_number, mask, my_number_check_digit,
                         restore)
 
 LABELLED = Path(__file__).parent / "fixtures" / "pii" / "labelled.jsonl"

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from hideki.qagen import (FAQ_HEADER, QAPair, check_pairs, generate_pairs, parse_requested_count,
+from hideki.qa.generate import (FAQ_HEADER, QAPair, check_pairs, generate_pairs, parse_requested_count,
                           to_faq_csv)
 
 SODAI = """粗大ごみの出し方

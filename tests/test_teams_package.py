@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hideki import teams_package as tp
-from hideki.cli import main
+from bot import manifest as tp
+from hideki.cli.main import main
 
 APP_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "teams" / "MicrosoftTeams.schema.json"

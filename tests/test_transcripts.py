@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hideki.transcripts import Transcript, TranscriptError, parse_transcript
+from hideki.minutes.transcripts import Transcript, TranscriptError, parse_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meetings"
 MEETINGS = sorted(p for p in FIXTURES.iterdir() if p.suffix in (".vtt", ".docx", ".txt"))

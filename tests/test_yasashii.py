@@ -7,9 +7,9 @@ import pytest
 
 from channels import build_registry
 from channels.base import Action, PipelineContext, Place, Request, User
-from hideki.llm import LLMGateway
+from hideki.llm.gateway import LLMGateway
 from hideki.settings import load_settings
-from hideki.storage import Database, ResultStore
+from hideki.state.stores import Database, ResultStore
 from prompts import PromptLibrary
 from tests.support import activities as A
 from tests.support.model import Step

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hideki.db import Database, PostgresDatabase
+from hideki.state.db import Database, PostgresDatabase
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

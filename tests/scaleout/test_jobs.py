@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from hideki.jobs import JobQueue
+from hideki.state.jobs import JobQueue
 
 
 def test_a_job_is_run_by_its_holder_and_taken_over_only_when_its_lease_lapses(opener):

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from chromadb.api.models.Collection import Collection
 
-from hideki.cli import main
-from hideki.db import open_database
+from hideki.cli.main import main
+from hideki.state.db import open_database
 from hideki.settings import Settings
-from hideki.storage import FeedbackStore
+from hideki.state.stores import FeedbackStore
 from knowledge import index as index_module
-from knowledge import shared
+from knowledge import database as shared
 from knowledge.embeddings import default_embedder
 from knowledge.entries import Entry
 from knowledge.importers import read_source
-from knowledge.service import open_knowledge
+from knowledge.startup import open_knowledge
 from knowledge.store import ConcurrentChange, KnowledgeBase, KnowledgeError
-from knowledge.shared import SharedCatalog, chroma_client, open_shared_catalog
+from knowledge.database import DatabaseCatalog, chroma_client, open_database_catalog
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "samples" / "ict_helpdesk_faq.csv"
 QUESTIONS = ["VPNにつながらない", "パスワードを忘れてしまった", "プリンターで両面印刷したい", "Teams会議を録画するには",
@@ -59,7 +59,7 @@ class Clock:
 
 def replica(settings: Settings, embedder, clock=None) -> KnowledgeBase:
     """What one bot process opens: its own connections to the shared database and Chroma server."""
-    return KnowledgeBase(open_shared_catalog(settings), lambda: embedder, **({"clock": clock} if clock else {}))
+    return KnowledgeBase(open_database_catalog(settings), lambda: embedder, **({"clock": clock} if clock else {}))
 
 
 def server_collections(settings: Settings, prefix: str) -> dict[str, int]:
@@ -156,7 +156,7 @@ def test_an_import_killed_before_the_switch_is_never_served_and_is_cleaned_up_la
     def killed(self, version, base, record):
         raise KeyboardInterrupt  # the process stops between building a version and switching to it
 
-    monkeypatch.setattr(SharedCatalog, "switch", killed)
+    monkeypatch.setattr(DatabaseCatalog, "switch", killed)
     with pytest.raises(KeyboardInterrupt):
         a.import_entries([entry("4", "Teams会議を録画するには")], "admin-a", mode="merge")
     monkeypatch.undo()
@@ -226,7 +226,7 @@ def test_chroma_urls_give_the_server_and_the_collection_prefix(chroma_url):
     with pytest.raises(ValueError, match="HIDEKI_CHROMA_URL"):
         chroma_client("127.0.0.1:8000")
     with pytest.raises(ValueError, match="prefix"):
-        SharedCatalog(None, None, "-bad")
+        DatabaseCatalog(None, None, "-bad")
 
 
 def test_with_sqlite_and_a_chroma_server_versions_switch_and_conflicts_are_refused(tmp_path, chroma_url, prefix,
@@ -250,13 +250,13 @@ def test_replicas_starting_together_seed_the_sample_faq_once(tmp_path, settings,
     settings = settings.model_copy(update={"faq_seed": str(seed)})
     monkeypatch.setattr("knowledge.index.default_embedder", lambda: embedder)
     both_planned = threading.Barrier(2, timeout=120)
-    publish = SharedCatalog.publish
+    publish = DatabaseCatalog.publish
 
     def publish_once_both_planned(self, *args):
         both_planned.wait()  # both replicas saw no FAQ and decided to seed it
         return publish(self, *args)
 
-    monkeypatch.setattr(SharedCatalog, "publish", publish_once_both_planned)
+    monkeypatch.setattr(DatabaseCatalog, "publish", publish_once_both_planned)
     opened: list[KnowledgeBase] = []
     starts = [threading.Thread(target=lambda: opened.append(open_knowledge(settings))) for _ in range(2)]
     for start in starts:

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import redis
 
-from hideki.limits import InProcessRateLimiter, RateLimiter, RedisRateLimiter, open_rate_limiter
-from hideki.redisconn import connect
+from hideki.state.ratelimit import InProcessRateLimiter, RateLimiter, RedisRateLimiter, open_rate_limiter
+from hideki.state.redisconn import connect
 from hideki.settings import load_settings
 from tests.support.servers import free_port, missing, stop, wait_until
 
@@ -71,7 +71,7 @@ async def test_open_rate_limiter_by_settings(tmp_path, redis_url, closing):
 async def test_redis_down_counts_in_process_with_one_warning(caplog, closing):
     limiter = _replica(f"redis://127.0.0.1:{free_port()}/0", per_user=2, overall=0)  # nothing listens there
     closing(limiter)
-    caplog.set_level(logging.WARNING, logger="hideki.redisconn")
+    caplog.set_level(logging.WARNING, logger="hideki.state.redisconn")
     assert await limiter.check("u1") is None and await limiter.check("u1") is None
     assert (await limiter.check("u1"))[0] == "user"  # still limited, by this process' own count
     assert limiter.outage.down
@@ -86,7 +86,7 @@ async def test_counts_are_shared_again_once_redis_is_back(tmp_path, caplog, clos
     limiter = _replica(url, per_user=1, overall=0)
     closing(limiter)
     limiter.outage.retry_after_s = 0  # ask Redis again at the next message
-    caplog.set_level(logging.INFO, logger="hideki.redisconn")
+    caplog.set_level(logging.INFO, logger="hideki.state.redisconn")
     assert await limiter.check("u1") is None and limiter.outage.down  # nothing listens yet
     log = tmp_path / "redis.log"
     server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from hideki.locks import LocalLocks, LockTimeout, RedisLocks, open_locks
-from hideki.redisconn import Outage, connect
+from hideki.state.locks import LocalLocks, LockTimeout, RedisLocks, open_locks
+from hideki.state.redisconn import Outage, connect
 from hideki.settings import load_settings
 from tests.support.servers import free_port
 
@@ -154,8 +154,8 @@ async def test_a_killed_holders_lock_expires_and_another_replica_takes_it(replic
     _, b = replicas
     holder = textwrap.dedent(f"""
         import asyncio
-        from hideki.locks import RedisLocks
-        from hideki.redisconn import connect
+        from hideki.state.locks import RedisLocks
+        from hideki.state.redisconn import connect
 
         async def main():
             async with RedisLocks(connect({redis_url!r})).hold("conv", ttl_s=1):
@@ -180,7 +180,7 @@ async def test_a_killed_holders_lock_expires_and_another_replica_takes_it(replic
 
 async def test_redis_down_falls_back_to_in_process_locks_with_one_warning(caplog):
     locks = RedisLocks(connect(f"redis://127.0.0.1:{free_port()}/0"))  # nothing listens there
-    caplog.set_level(logging.WARNING, logger="hideki.redisconn")
+    caplog.set_level(logging.WARNING, logger="hideki.state.redisconn")
     try:
         entered = asyncio.Event()
         release = asyncio.Event()
@@ -209,7 +209,7 @@ async def test_redis_down_falls_back_to_in_process_locks_with_one_warning(caplog
 def test_outage_skips_redis_for_a_while_then_tries_again(caplog):
     now = [100.0]
     outage = Outage("rate limits", retry_after_s=5, clock=lambda: now[0])
-    caplog.set_level(logging.INFO, logger="hideki.redisconn")
+    caplog.set_level(logging.INFO, logger="hideki.state.redisconn")
     assert not outage.skip
     outage.failed(ConnectionError("refused"))
     outage.failed(ConnectionError("refused"))

@@ -1,7 +1,7 @@
-"""The stores of hideki/storage.py on both engines, and two replicas (two Database objects) sharing PostgreSQL."""
+"""The stores of hideki/state/stores.py on both engines, and two replicas (two Database objects) sharing PostgreSQL."""
 from __future__ import annotations
 
-from hideki.storage import BindingStore, FeedbackStore, MemoryStore, ResultStore
+from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
 
 
 def test_bindings_and_channel_names_are_shared(opener):

@@ -218,7 +218,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request, tmp_path):
     """The project's Database on each engine in turn: a SQLite file, then a fresh PostgreSQL database."""
-    from hideki.db import Database, PostgresDatabase
+    from hideki.state.db import Database, PostgresDatabase
 
     if request.param == "sqlite":
         return Database(tmp_path / "h.db")

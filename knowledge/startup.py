@@ -15,9 +15,9 @@ def knowledge_base(settings: Settings) -> KnowledgeBase:
     from knowledge.index import default_embedder
 
     if settings.database_url.get_secret_value() or settings.chroma_url:
-        from knowledge.shared import open_shared_catalog
+        from knowledge.database import open_database_catalog
 
-        return KnowledgeBase(open_shared_catalog(settings), default_embedder)
+        return KnowledgeBase(open_database_catalog(settings), default_embedder)
     return KnowledgeBase(settings.knowledge_dir, default_embedder)
 
 

@@ -1,7 +1,7 @@
 """The PII guard in front of the model: nothing personal leaves the machine.
 
-`GuardedClient` wraps a pipeline's LLMClient. Before each call the user-side messages are analysed locally
-(hideki.pii). In "mask" mode personal information is replaced by placeholders (［氏名1］, ［電話番号1］ …) that
+`MaskingClient` wraps a pipeline's LLMClient. Before each call the user-side messages are analysed locally
+(hideki.pii.detect). In "mask" mode personal information is replaced by placeholders (［氏名1］, ［電話番号1］ …) that
 the model sees instead, and the originals are put back into its answer; in "block" mode the call is not made
 at all and the pipeline answers with its offline engine, saying what was found. Counts per category (never
 the values) go to the audit log and the metrics.
@@ -12,15 +12,15 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from hideki.llm import Completion, LLMClient, LLMError, Message
+from hideki.llm.gateway import Completion, LLMClient, LLMError, Message
 from hideki.metrics import PII_FINDINGS
-from hideki.pii import describe, find_pii, mask, restore
+from hideki.pii.detect import describe, find_pii, mask, restore
 
 _SEPARATOR = "\n\u241e\n"  # joins the messages so that one mapping covers a whole call
 SCANNED_ROLES = ("user", "assistant")  # system prompts are the admins' own text
 
 
-class GuardedClient:
+class MaskingClient:
     def __init__(self, inner: LLMClient, mode: str) -> None:
         if mode not in ("mask", "block"):
             raise ValueError(f"unknown PII mode {mode!r}")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from hideki.db import Database
+from hideki.state.db import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

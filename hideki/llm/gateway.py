@@ -19,11 +19,11 @@ from typing import Awaitable, Callable
 import openai
 from openai.types.chat import ChatCompletion
 
-from hideki.guard import CircuitBreaker, ConcurrencyCap, Rejected
-from hideki.identity import IdentityError, ManagedIdentityTokens
+from hideki.llm.breaker import CircuitBreaker, ConcurrencyCap, Rejected
+from hideki.llm.identity import IdentityError, ManagedIdentityTokens
 from hideki.metrics import LLM_ERRORS
 from hideki.settings import PipelineParams, Settings
-from hideki.tokens import TokenCounter
+from hideki.llm.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 

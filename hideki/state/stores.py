@@ -1,6 +1,6 @@
 """State: channel bindings, conversation memory, saved results and FAQ feedback.
 
-Each store is a small class over a `hideki.db.Database` — SQLite under the data directory, or PostgreSQL
+Each store is a small class over a `hideki.state.db.Database` — SQLite under the data directory, or PostgreSQL
 shared by every replica — and creates the tables it needs. Calls are short indexed lookups and run inline.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from hideki.db import Database
+from hideki.state.db import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS bindings (

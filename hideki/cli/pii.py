@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TextIO
 
-from hideki.pii import CATEGORIES, LABELS, describe, find_pii, mask
+from hideki.pii.detect import CATEGORIES, LABELS, describe, find_pii, mask
 
 
 def register(subparsers) -> None:

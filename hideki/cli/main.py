@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each module adds its own subcommand with `register(subparsers)`.
-_COMMAND_MODULES = ["hideki.cli_furigana", "knowledge.cli", "hideki.cli_usage", "hideki.cli_pii", "hideki.cli_teams", "hideki.cli_prompts"]
+_COMMAND_MODULES = ["hideki.cli.furigana", "hideki.cli.faq", "hideki.cli.usage", "hideki.cli.pii", "hideki.cli.teams", "hideki.cli.prompts"]
 
 
 def main(argv: list[str] | None = None) -> int:

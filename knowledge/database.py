@@ -1,5 +1,5 @@
 """The FAQ shared by replicas: versions, entries, history, the CURRENT pointer and the embedding cache in the
-database (`hideki/db.py`: PostgreSQL with `HIDEKI_DATABASE_URL`, else SQLite), vectors in Chroma (a server with
+database (`hideki/state/db.py`: PostgreSQL with `HIDEKI_DATABASE_URL`, else SQLite), vectors in Chroma (a server with
 `HIDEKI_CHROMA_URL`, else each replica's own Chroma under the data directory, filled from the shared cache).
 
 Tables (created if missing):
@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from hideki.db import Database, open_database
+from hideki.state.db import Database, open_database
 from hideki.settings import Settings
 from knowledge.entries import Entry
 from knowledge.store import ConcurrentChange, KnowledgeError
@@ -72,7 +72,7 @@ CREATE TABLE IF NOT EXISTS faq_vectors (
 _PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}[A-Za-z0-9]$")
 
 
-class SharedVectorCache:
+class DatabaseVectorCache:
     """Passage vectors by (embedder name, field:content hash) in the database; the interface of VectorCache."""
 
     def __init__(self, db: Database) -> None:
@@ -98,7 +98,7 @@ class SharedVectorCache:
                              (embedder, key, np.asarray(vector, dtype=np.float32).tobytes()))
 
 
-class SharedCatalog:
+class DatabaseCatalog:
     """The catalog of `knowledge.store.KnowledgeBase` in a database and a Chroma client shared by replicas."""
 
     def __init__(self, db: Database, client, prefix: str = "hideki", poll_s: float = POLL_S) -> None:
@@ -108,7 +108,7 @@ class SharedCatalog:
         self.client = client
         self.prefix = prefix
         self.poll_s = poll_s
-        self.cache = SharedVectorCache(db)
+        self.cache = DatabaseVectorCache(db)
         self._built: tuple[int, object] | None = None  # (version, Index) just published here: served without reopening
         db.ensure_schema(SCHEMA)
 
@@ -242,7 +242,7 @@ def chroma_client(url: str):
     return client, prefix
 
 
-def open_shared_catalog(settings: Settings) -> SharedCatalog:
+def open_database_catalog(settings: Settings) -> DatabaseCatalog:
     """The catalog for `database_url` / `chroma_url` (either may be empty: SQLite, or a local Chroma)."""
     from knowledge.index import _chroma
 
@@ -250,4 +250,4 @@ def open_shared_catalog(settings: Settings) -> SharedCatalog:
         client, prefix = chroma_client(settings.chroma_url)
     else:
         client, prefix = _chroma(settings.knowledge_dir), "hideki"
-    return SharedCatalog(open_database(settings), client, prefix)
+    return DatabaseCatalog(open_database(settings), client, prefix)

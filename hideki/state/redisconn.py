@@ -1,6 +1,6 @@
 """The Redis connection shared by replicas, and how its users behave while it is away.
 
-Rate limits (`hideki/limits.py`) and conversation locks (`hideki/locks.py`) use Redis when `HIDEKI_REDIS_URL` is
+Rate limits (`hideki/state/ratelimit.py`) and conversation locks (`hideki/state/locks.py`) use Redis when `HIDEKI_REDIS_URL` is
 set. Both fail open: while Redis cannot be reached they fall back to their in-process versions, so messages are
 still answered. `Outage` keeps them from asking a dead server on every message and logs one warning per outage.
 """

@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hideki.redisconn import Outage, connect
+from hideki.state.redisconn import Outage, connect
 from hideki.settings import Settings
 
 WINDOW_S = 60.0

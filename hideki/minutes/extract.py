@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 from hideki.japanese.eras import find_dates, parse_number
 from hideki.japanese.sentences import split_sentences
 from hideki.japanese.sudachi import tokenizer
-from hideki.transcripts import Transcript, Utterance
+from hideki.minutes.transcripts import Transcript, Utterance
 
 
 @dataclass

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from hideki.db import Database
+from hideki.state.db import Database
 
 LEASE_S = 10.0  # a dead process's jobs are picked up again after at most this long
 MAX_ATTEMPTS = 3  # runs of one job (the process died or delivery failed) before the user gets an apology

@@ -70,8 +70,8 @@ def _settings():
 
 
 def _kb(settings=None):
-    from hideki.tokens import install_offline_encodings
-    from knowledge.service import knowledge_base
+    from hideki.llm.tokens import install_offline_encodings
+    from knowledge.startup import knowledge_base
 
     settings = settings or _settings()
     install_offline_encodings(settings.cache_dir / "tiktoken")
@@ -231,8 +231,8 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _gaps(args: argparse.Namespace) -> int:
-    from hideki.db import open_database
-    from hideki.storage import FeedbackStore
+    from hideki.state.db import open_database
+    from hideki.state.stores import FeedbackStore
 
     gaps = FeedbackStore(open_database(_settings())).gaps()
     if not gaps:

@@ -23,9 +23,9 @@ def _month_range(month: str) -> tuple[float, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hideki.audit import DEFAULT_PRICES, AuditLog, load_departments, to_csv, usage
+    from hideki.state.audit import DEFAULT_PRICES, AuditLog, load_departments, to_csv, usage
     from hideki.settings import load_settings
-    from hideki.db import open_database
+    from hideki.state.db import open_database
 
     settings = load_settings()
     log = AuditLog(open_database(settings), settings.audit_store_content, settings.audit_retention_days,

@@ -8,7 +8,7 @@ Order: waiters of one process queue FIFO behind a local lock, and only the first
 replicas there is no queue — whichever polls first after a release wins — so callers that need order take their
 work from an ordered queue and use the lock only to exclude.
 Redis unreachable: the lock falls back to the in-process one (fail open: answers go on, each replica excluding only
-its own jobs), with a warning; see `hideki/redisconn.py`.
+its own jobs), with a warning; see `hideki/state/redisconn.py`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from hideki.redisconn import Outage, connect
+from hideki.state.redisconn import Outage, connect
 from hideki.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hideki.teams_package import PackageSettings  # light: stdlib only
+from bot.manifest import PackageSettings  # light: stdlib only
 
 # the defaults are placeholders for a city (example.jp); `run` says so when they are left in
 _DEFAULTS = {
@@ -62,7 +62,7 @@ def registry_info() -> list[dict[str, object]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hideki import teams_package as tp
+    from bot import manifest as tp
 
     app_id = (args.app_id or "").strip()
     if not app_id:
