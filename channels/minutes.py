@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import re
 from typing import Any
 
 from channels.base import PipelineContext, Reply, Request, offline_note
 from hideki.llm.gateway import LLMClient, LLMError, Usage
-from hideki.minutes.extract import Item, Minutes, Todo, extract_minutes, minutes_facts_check, sections
+from hideki.llm.structured import ModelOutputError, parse_json_answer
+from hideki.minutes.checks import minutes_facts_check, minutes_from_json, transcript_lines, untraceable
+from hideki.minutes.extract import Minutes, extract_minutes, sections
 from hideki.minutes.transcripts import Transcript, TranscriptError, parse_transcript
 
 MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
@@ -28,57 +29,6 @@ USAGE = (
     "Teams 会議の文字起こしファイル（.vtt、.docx）や .txt は、Hideki との 1対1チャットに送ってください。"
 )
 TOO_LONG = "文字起こしが長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
-_JSON = re.compile(r"\{.*\}", re.S)
-
-
-def parse_json(text: str) -> dict[str, Any]:
-    """The JSON object in a model's answer (tolerating code fences and chatter around it)."""
-    match = _JSON.search(text)
-    if not match:
-        raise ValueError("no JSON object")
-    data = json.loads(match.group(0))
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    return data
-
-
-def transcript_lines(transcript: Transcript) -> str:
-    return "\n".join(f"[{u.start or f'{u.line}行'}] {u.speaker}: {u.text}" for u in transcript.utterances)
-
-
-def _items(raw: Any) -> list[dict[str, str]]:
-    return [{k: str(v or "") for k, v in item.items()} for item in raw or [] if isinstance(item, dict)]
-
-
-def minutes_from_json(data: dict[str, Any], transcript: Transcript, date: str) -> Minutes:
-    decisions = [Item(d.get("text", ""), d.get("speaker", ""), d.get("start", "")) for d in _items(data.get("decisions"))]
-    pending = [Item(d.get("text", ""), d.get("speaker", ""), d.get("start", "")) for d in _items(data.get("pending"))]
-    todos = [
-        Todo(t.get("task", ""), t.get("owner", ""), t.get("due_date", ""), t.get("due", ""), t.get("speaker", ""), t.get("start", ""))
-        for t in _items(data.get("todos"))
-    ]
-    return Minutes(
-        title=transcript.title, date=date, attendees=transcript.speakers,
-        agenda=[str(a) for a in data.get("agenda") or []] or transcript.agenda,
-        summary=[str(s) for s in data.get("summary") or []],
-        decisions=[d for d in decisions if d.text], todos=[t for t in todos if t.task],
-        next_meeting=str(data.get("next_meeting") or ""), pending=[p for p in pending if p.text],
-    )
-
-
-def untraceable(minutes: Minutes, transcript: Transcript) -> list[str]:
-    """Decisions, ToDos and pending items whose speaker and time (or line) are not in the transcript."""
-    known = {(u.speaker, u.start or f"{u.line}行") for u in transcript.utterances}
-    known |= {(u.speaker, f"{u.line}行") for u in transcript.utterances}
-    items: list[tuple[str, str, str]] = [(i.text, i.speaker, i.start) for i in minutes.decisions + minutes.pending]
-    items += [(t.task, t.speaker, t.start) for t in minutes.todos]
-    return [text for text, speaker, start in items if (speaker, _normal_time(start)) not in known and (speaker, start) not in known]
-
-
-def _normal_time(start: str) -> str:
-    """Models drop the milliseconds or leading zeros: 0:01:02 and 00:01:02.000 mean 00:01:02."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2}):(\d{2})(?:[.,]\d+)?", start.strip())
-    return f"{int(match.group(1)):02d}:{match.group(2)}:{match.group(3)}" if match else start.strip()
 
 
 class MinutesPipeline:
@@ -125,7 +75,7 @@ class MinutesPipeline:
                 minutes, usage = await self._with_model(request, transcript, date)
             except LLMError as error:
                 warnings.append(offline_note(error))
-            except ValueError:  # the model's output was not the JSON asked for
+            except ModelOutputError:  # the model's output was not the JSON asked for
                 warnings.append("⚠️ 生成AIの出力を読み取れなかったため、ローカル処理で作成しました。")
             else:
                 text = self.render(minutes)
@@ -156,7 +106,7 @@ class MinutesPipeline:
             prompt = self._prompts.render("map", part=number, parts=len(chunks), date=date, attendees=attendees, chunk=chunk)
             completion = await llm.complete([system, {"role": "user", "content": prompt}])
             usage += completion.usage
-            notes.append(parse_json(completion.text))
+            notes.append(parse_json_answer(completion.text))
         while len(notes) > 1:  # reduce, in groups that fit the input budget, until one set of notes is left
             await request.progress(f"{len(chunks) + 1}/{len(chunks) + 1}")
             reduced: list[dict[str, Any]] = []
@@ -165,9 +115,9 @@ class MinutesPipeline:
                 prompt = self._prompts.render("reduce", parts=len(group), date=date, attendees=attendees, notes=merged)
                 completion = await llm.complete([system, {"role": "user", "content": prompt}])
                 usage += completion.usage
-                reduced.append(parse_json(completion.text))
+                reduced.append(parse_json_answer(completion.text))
             if len(reduced) >= len(notes):
-                raise ValueError("notes do not shrink")
+                raise ModelOutputError("the reduced notes do not shrink")
             notes = reduced
         return minutes_from_json(notes[0], transcript, date), usage
 

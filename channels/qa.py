@@ -8,11 +8,10 @@ pairs to the service desk's FAQ with one button.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 
 from channels.base import Action, PipelineContext, Reply, Request, offline_note
 from hideki.llm.gateway import LLMError
+from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.qa.generate import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
 from knowledge.importers import read_source
 
@@ -24,7 +23,6 @@ USAGE = (
 )
 TOO_SHORT = "文章が短すぎて、質問と回答を作れません。お知らせやマニュアルの本文を、数文以上貼り付けてください。"
 TOO_LONG = "文章が長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
-_JSON = re.compile(r"\{.*\}", re.S)
 
 
 def split_request(message: str) -> tuple[int, str]:
@@ -79,7 +77,7 @@ class QAPipeline:
                     warnings.append(f"⚠️ 文章で根拠を確認できない、または重複する {dropped} 組を除きました。")
             except LLMError as error:
                 warnings.append(offline_note(error))
-            except ValueError:
+            except ModelOutputError:
                 warnings.append("⚠️ 生成AIの出力を読み取れなかったため、ローカル処理で作成しました。")
         if pairs is None:
             generated = await asyncio.to_thread(generate_pairs, text, count)
@@ -106,10 +104,7 @@ class QAPipeline:
         return reply
 
     def _checked(self, output: str, text: str) -> tuple[list[QAPair], int]:
-        match = _JSON.search(output)
-        if not match:
-            raise ValueError("no JSON")
-        raw = json.loads(match.group(0)).get("pairs") or []
+        raw = parse_json_answer(output).get("pairs") or []
         candidates = [QAPair(str(p.get("question", "")).strip(), str(p.get("answer", "")).strip(), kind="model")
                       for p in raw if isinstance(p, dict)]
         kept: list[QAPair] = []

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from hideki.minutes.checks import minutes_facts_check
 from hideki.minutes.extract import (Minutes, Todo, clean_text, extract_minutes, find_deadline, lead_summary,
-                            minutes_facts_check, render_minutes, summarize)
+                            render_minutes, summarize)
 from hideki.minutes.transcripts import parse_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meetings"

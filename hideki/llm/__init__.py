@@ -1,3 +1,4 @@
 """The model side: the OpenAI-compatible gateway (retries, timeouts, usage), the circuit breaker and
-concurrency cap in front of it, Azure managed-identity tokens, and token counting with tiktoken offline.
+concurrency cap in front of it, Azure managed-identity tokens, token counting with tiktoken offline, and
+reading a model's structured (JSON) answer.
 """
