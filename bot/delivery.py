@@ -1,4 +1,4 @@
-"""Sending replies to Teams: proactive messages into the right thread, updates, splitting."""
+"""Sending replies to Teams: proactive messages into the right thread, updates, splitting, the answer's card."""
 from __future__ import annotations
 
 import logging
@@ -7,11 +7,11 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
+from bot.cards import card_for
 from bot.connector import Connector, Target
+from channels.base import Reply
 
 log = logging.getLogger(__name__)
-
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def split_message(text: str, max_bytes: int) -> list[str]:
@@ -103,11 +103,8 @@ def target_of(activity: Activity) -> Target:
     )
 
 
-def _message(text: str, card: dict | None) -> dict[str, Any]:
-    fields: dict[str, Any] = {"type": "message", "text": teams_markdown(text), "textFormat": "markdown"}
-    if card is not None:
-        fields["attachments"] = [{"contentType": ADAPTIVE_CARD, "content": card}]
-    return fields
+def _message(text: str) -> dict[str, Any]:
+    return {"type": "message", "text": teams_markdown(text), "textFormat": "markdown"}
 
 
 class Delivery:
@@ -122,19 +119,20 @@ class Delivery:
     async def typing(self, target: Target) -> None:
         await self._connector.send(target, {"type": "typing"})
 
-    async def send(self, target: Target, text: str, card: dict | None = None) -> str | None:
+    async def send(self, target: Target, text: str) -> str | None:
         """Send a message into the thread; returns its activity id (for later updates)."""
-        return await self._connector.send(target, _message(text, card))
+        return await self._connector.send(target, _message(text))
 
-    async def update(self, target: Target, activity_id: str, text: str, card: dict | None = None) -> None:
-        await self._connector.update(target, activity_id, _message(text, card))
+    async def update(self, target: Target, activity_id: str, text: str) -> None:
+        await self._connector.update(target, activity_id, _message(text))
 
-    async def reply(self, target: Target, placeholder_id: str | None, text: str, card: dict | None, max_bytes: int) -> None:
-        """Deliver a whole answer: the first part replaces the placeholder, the rest follow, then the card.
+    async def reply(self, target: Target, placeholder_id: str | None, reply: Reply, max_bytes: int) -> None:
+        """Deliver a whole answer: the first part of its text replaces the placeholder, the rest follow, then
+        the card made from its buttons, related questions and 👍/👎 (bot/cards.py).
 
         The card always goes in a message of its own: Teams turns text plus a card into two activities, and
         refuses to update one activity into two ("Activity resulted into multiple skype activities")."""
-        parts = split_message(text, max_bytes) or [""]
+        parts = split_message(reply.full_text(), max_bytes) or [""]
         total = len(parts)
         if total > 1:
             parts = [f"{part}\n\n（{i}/{total}）" for i, part in enumerate(parts, 1)]
@@ -146,5 +144,5 @@ class Delivery:
                 except Exception:  # some clients cannot update: send it as a new message instead, nothing lost
                     log.warning("update failed; sending a new message", exc_info=True)
             await self.send(target, part)
-        if card is not None:
-            await self._connector.send(target, {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}]})
+        if (card := card_for(reply)) is not None:
+            await self._connector.send(target, {"type": "message", "attachments": [card.attachment()]})

@@ -131,7 +131,7 @@ class BotService:
             if reply is None:
                 log.info("unknown card action", extra={"action": name, "user": user.id})
                 return
-            await self.delivery.reply(target, None, reply.full_text(), reply.card, self.settings.max_message_bytes)
+            await self.delivery.reply(target, None, reply, self.settings.max_message_bytes)
 
         if not self._submit(answer, cid):
             await turn.send_activity(BUSY)
@@ -201,7 +201,7 @@ class BotService:
 
     async def _apologize(self, target: Target, job: Job) -> None:
         try:
-            await self.delivery.reply(target, job.placeholder_id, GAVE_UP.format(cid=job.correlation_id), None,
+            await self.delivery.reply(target, job.placeholder_id, Reply(GAVE_UP.format(cid=job.correlation_id)),
                                       self.settings.max_message_bytes)
         except Exception:
             log.warning("could not send the apology", exc_info=True)
@@ -233,7 +233,7 @@ class BotService:
             log.warning("job taken over by another process; answer dropped")
             return
         log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
-        await self.delivery.reply(target, placeholder, reply.full_text(), reply.card, self.settings.max_message_bytes)
+        await self.delivery.reply(target, placeholder, reply, self.settings.max_message_bytes)
         self.jobs.finish(job)
 
     def _progress(self, target: Target, placeholder: str | None):
@@ -317,18 +317,14 @@ class BotService:
         return "\n".join(lines)
 
     def unsupported_files_text(self, names: list[str]) -> str:
-        kinds = "、".join(f"{p.title}（{' '.join(p.file_types)}）" for p in self.dispatcher.registry if getattr(p, "file_types", ()))
+        kinds = "、".join(f"{p.title}（{' '.join(p.file_types)}）" for p in self.dispatcher.registry if p.file_types)
         return (
             f"「{'」「'.join(names)}」は、この形式には対応していません。\n\n"
             f"1対1チャットで受け付けるファイル: {kinds or 'なし'}。文章はメッセージに貼り付けて送ってください。"
         )
 
     def usage_text(self, place: Place) -> str:
-        route = self.dispatcher.route(place)
-        return (
-            f"このチャネルの機能は **{route.pipeline.title}** です。{route.pipeline.description}\n\n"
-            "@Hideki に続けて文章を貼り付けて送ってください。「ヘルプ」と送ると使い方を表示します。"
-        )
+        return self.dispatcher.route(place).pipeline.usage_text()
 
 
 def new_correlation_id() -> str:

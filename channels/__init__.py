@@ -1,4 +1,4 @@
-"""Pipelines, one per file, and the registry. To add a pipeline, write its class and add it to PIPELINES."""
+"""Pipelines, one per file, and the registry. To add a pipeline, subclass channels.base.Pipeline and add it to PIPELINES."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -12,7 +12,7 @@ from channels.servicedesk import ServiceDeskPipeline
 from channels.yasashii import YasashiiPipeline
 from prompts import PromptLibrary
 
-PIPELINES: list[type] = [ChatPipeline, YasashiiPipeline, QAPipeline, MinutesPipeline, ServiceDeskPipeline]
+PIPELINES: list[type[Pipeline]] = [ChatPipeline, YasashiiPipeline, QAPipeline, MinutesPipeline, ServiceDeskPipeline]
 
 
 def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat") -> Registry:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
-from channels.base import PipelineContext, Reply, Request, offline_note
+from channels.base import Pipeline, PipelineContext, Reply, Request, offline_note
 from hideki.llm.gateway import LLMError
 
 _WEEKDAYS = "月火水木金土日"
@@ -16,7 +16,7 @@ OFFLINE_TEXT = (
 )
 
 
-class ChatPipeline:
+class ChatPipeline(Pipeline):
     name = "chat"
     title = "チャット"
     description = "何でも相談できる汎用アシスタントです。会話の流れ（チャネルではスレッドごと）を覚えて答えます。"

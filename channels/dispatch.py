@@ -1,4 +1,4 @@
-"""From a plain incoming message to a Reply: route, memory, run, never raise."""
+"""From a plain incoming message to a Reply: route, refuse empty or over-long input, memory, run, never raise."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +9,7 @@ from typing import Mapping
 from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
 from hideki.state.audit import AuditLog, AuditRecord
-from hideki.llm.gateway import LLMGateway
+from hideki.llm.gateway import LLMClient, LLMGateway
 from hideki.metrics import LLM_TOKENS, PIPELINE_SECONDS
 from hideki.pii.masking import MaskingClient
 from hideki.state.stores import BindingStore, MemoryStore
@@ -17,7 +17,6 @@ from hideki.llm.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
 
-TOO_LONG = "メッセージが長すぎます（{n:,}文字）。「{title}」で受け付けるのは {limit:,}文字までです。分けて送ってください。"
 APOLOGY = "申し訳ありません。処理中にエラーが発生しました。時間をおいて、もう一度送ってください。（問い合わせ番号: {cid}）"
 
 
@@ -50,11 +49,14 @@ class Dispatcher:
         self.memory_tokens = memory_tokens
         self._counter = TokenCounter(gateway.settings.llm_model)
 
-    def _client_for(self, pipeline: str):
-        """The pipeline's model client behind the PII guard (None offline)."""
+    def _client_for(self, pipeline: str) -> tuple[LLMClient | MaskingClient | None, MaskingClient | None]:
+        """The pipeline's model client (None offline), and the PII masking client if it is one (it counts findings)."""
         client = self.gateway.client_for(pipeline)
         mode = self.gateway.settings.params_for(pipeline).pii
-        return MaskingClient(client, mode) if client is not None and mode != "off" else client
+        if client is None or mode == "off":
+            return client, None
+        masking = MaskingClient(client, mode)
+        return masking, masking
 
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)
@@ -63,18 +65,18 @@ class Dispatcher:
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
             pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
-        limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or getattr(pipeline, "max_input_chars", None)
-        if limit and len(incoming.text) > limit:
-            return Reply(TOO_LONG.format(title=pipeline.title, n=len(incoming.text), limit=limit), remember=False)
-        uses_memory = getattr(pipeline, "uses_memory", False)
+        limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or pipeline.max_input_chars  # settings win
+        if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
+            return refusal
+        llm, masking = self._client_for(pipeline.name)
         conversation = incoming.place.conversation_id
         request = Request(
             text=incoming.text,
             user=incoming.user,
             place=incoming.place,
             attachments=incoming.attachments,
-            history=self.memory.recent(conversation, self.memory_tokens) if uses_memory else [],
-            llm=self._client_for(pipeline.name),
+            history=self.memory.recent(conversation, self.memory_tokens) if pipeline.uses_memory else [],
+            llm=llm,
             progress=progress,
             correlation_id=incoming.correlation_id,
         )
@@ -83,11 +85,11 @@ class Dispatcher:
             reply = await pipeline.run(request)
         except Exception:
             log.exception("pipeline failed", extra={"pipeline": pipeline.name, "correlation_id": incoming.correlation_id})
-            self._audit(incoming, pipeline.name, request, Reply(""), started, "error")
+            self._audit(incoming, pipeline.name, request, masking, Reply(""), started, "error")
             PIPELINE_SECONDS.labels(pipeline.name, "error").observe(time.monotonic() - started)
             return Reply(APOLOGY.format(cid=incoming.correlation_id), remember=False)
         outcome = "ok" if not reply.offline else ("offline" if request.llm is None else "fallback")
-        self._audit(incoming, pipeline.name, request, reply, started, outcome)
+        self._audit(incoming, pipeline.name, request, masking, reply, started, outcome)
         PIPELINE_SECONDS.labels(pipeline.name, outcome).observe(time.monotonic() - started)
         LLM_TOKENS.labels(pipeline.name, "in").inc(reply.usage.prompt_tokens)
         LLM_TOKENS.labels(pipeline.name, "out").inc(reply.usage.completion_tokens)
@@ -96,12 +98,13 @@ class Dispatcher:
             extra={"pipeline": pipeline.name, "outcome": outcome, "tokens_in": reply.usage.prompt_tokens,
                    "tokens_out": reply.usage.completion_tokens, "llm_calls": reply.usage.calls},
         )
-        if uses_memory and reply.remember:
+        if pipeline.uses_memory and reply.remember:
             self.memory.append(conversation, "user", incoming.text, self._counter.count(incoming.text))
             self.memory.append(conversation, "assistant", reply.text, self._counter.count(reply.text))
         return reply
 
-    def _audit(self, incoming: Incoming, pipeline: str, request: Request, reply: Reply, started: float, outcome: str) -> None:
+    def _audit(self, incoming: Incoming, pipeline: str, request: Request, masking: MaskingClient | None, reply: Reply,
+               started: float, outcome: str) -> None:
         if self.audit is None:
             return
         place, user = incoming.place, incoming.user
@@ -111,7 +114,7 @@ class Dispatcher:
             pipeline=pipeline, model=request.llm.model if request.llm is not None else "",
             tokens_in=reply.usage.prompt_tokens, tokens_out=reply.usage.completion_tokens, llm_calls=reply.usage.calls,
             latency_ms=int((time.monotonic() - started) * 1000), outcome=outcome,
-            pii=dict(getattr(request.llm, "pii_counts", {})),
+            pii=dict(masking.pii_counts) if masking is not None else {},
             content=incoming.text,
         ))
 
@@ -119,11 +122,10 @@ class Dispatcher:
         """A card button: `action.name` is "<pipeline>.<verb>". None if no pipeline answers it."""
         pipeline_name, _, verb = action.name.partition(".")
         pipeline = self.registry.find(pipeline_name)
-        act = getattr(pipeline, "act", None)
-        if act is None:
+        if pipeline is None:
             return None
         try:
-            return await act(Action(verb, action.data, action.user, action.place))
+            return await pipeline.act(Action(verb, action.data, action.user, action.place))
         except Exception:
             log.exception("card action failed", extra={"action": action.name, "correlation_id": correlation_id})
             return Reply(APOLOGY.format(cid=correlation_id), remember=False)

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from channels.base import PipelineContext, Reply, Request, offline_note
+from channels.base import Pipeline, PipelineContext, Reply, Request, offline_note
 from hideki.llm.gateway import LLMClient, LLMError, Usage
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.minutes.checks import minutes_facts_check, minutes_from_json, transcript_lines, untraceable
@@ -22,16 +22,15 @@ from hideki.minutes.transcripts import Transcript, TranscriptError, parse_transc
 
 MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
 CHUNK_TOKENS = 6_000
-FILE_TYPES = (".vtt", ".docx", ".txt")
-USAGE = (
+# Shown after a transcript that cannot be read: the form it should have.
+FORMAT_HINT = (
     "このチャネルでは、会議の文字起こしから議事録（要旨、決定事項、ToDo など）を作ります。\n\n"
     "チャネルでは、@Hideki に続けて文字起こしを貼り付けてください（各行「話者: 発言」の形）。"
     "Teams 会議の文字起こしファイル（.vtt、.docx）や .txt は、Hideki との 1対1チャットに送ってください。"
 )
-TOO_LONG = "文字起こしが長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
 
 
-class MinutesPipeline:
+class MinutesPipeline(Pipeline):
     name = "minutes"
     title = "議事録作成"
     description = "会議の文字起こし（貼り付け、.vtt、.docx、.txt）から議事録を作ります。"
@@ -41,8 +40,8 @@ class MinutesPipeline:
         "map": ("part", "parts", "date", "attendees", "chunk"),
         "reduce": ("parts", "date", "attendees", "notes"),
     }
-    uses_memory = False
-    file_types = FILE_TYPES
+    file_types = (".vtt", ".docx", ".txt")
+    max_input_chars = MAX_CHARS
 
     def __init__(self, context: PipelineContext, today=dt.date.today) -> None:
         self._prompts = context.prompts
@@ -55,16 +54,14 @@ class MinutesPipeline:
             name = attachment.name
         else:
             source, name = request.text.strip(), ""
-            if not source:
-                return Reply(USAGE, remember=False)
-        if len(source) > MAX_CHARS * 4 or (isinstance(source, str) and len(source) > MAX_CHARS):
-            return Reply(TOO_LONG.format(n=len(source), limit=MAX_CHARS), remember=False)
+        if isinstance(source, bytes) and len(source) > MAX_CHARS * 4:  # a file; pasted text was checked by the dispatcher
+            return self.too_long(len(source), MAX_CHARS, "文字起こし")
         try:
             transcript = await asyncio.to_thread(parse_transcript, source, name)
         except TranscriptError as error:
-            return Reply(f"{error}\n\n{USAGE}", remember=False)
-        if sum(len(u.text) for u in transcript.utterances) > MAX_CHARS:
-            return Reply(TOO_LONG.format(n=sum(len(u.text) for u in transcript.utterances), limit=MAX_CHARS), remember=False)
+            return Reply(f"{error}\n\n{FORMAT_HINT}", remember=False)
+        if (spoken := sum(len(u.text) for u in transcript.utterances)) > MAX_CHARS:
+            return self.too_long(spoken, MAX_CHARS, "文字起こし")
         warnings: list[str] = []
         date = transcript.date
         if not date:

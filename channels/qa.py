@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.base import Action, PipelineContext, Reply, Request, offline_note
+from channels.base import Action, Button, Pipeline, PipelineContext, Reply, Request, offline_note
 from hideki.llm.gateway import LLMError
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.qa.generate import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
 from knowledge.importers import read_source
 
 DEFAULT_COUNT = 10
-MAX_CHARS = 30_000
-USAGE = (
-    "このチャネルでは、お知らせやマニュアルの文章から、FAQ 用の質問と回答の組を作ります。\n\n"
-    "@Hideki に続けて文章を貼り付けてください。数を変えるときは 1 行目に「20問」のように書きます（既定は 10 組）。"
-)
 TOO_SHORT = "文章が短すぎて、質問と回答を作れません。お知らせやマニュアルの本文を、数文以上貼り付けてください。"
-TOO_LONG = "文章が長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
 
 
 def split_request(message: str) -> tuple[int, str]:
@@ -42,13 +36,12 @@ def table(pairs: list[QAPair]) -> str:
     return "\n".join(rows)
 
 
-class QAPipeline:
+class QAPipeline(Pipeline):
     name = "qa"
     title = "Q&A生成"
     description = "お知らせやマニュアルから、FAQ 用の質問と回答の組を作ります（FAQ 取り込み用 CSV 付き）。"
     prompts = {"system": (), "user": ("n", "text")}
-    uses_memory = False
-    max_input_chars = MAX_CHARS
+    max_input_chars = 30_000
 
     def __init__(self, context: PipelineContext) -> None:
         self._prompts = context.prompts
@@ -57,11 +50,7 @@ class QAPipeline:
         self.knowledge = context.knowledge
 
     async def run(self, request: Request) -> Reply:
-        if not request.text.strip():
-            return Reply(USAGE, remember=False)
         count, text = split_request(request.text)
-        if len(text) > MAX_CHARS:
-            return Reply(TOO_LONG.format(n=len(text), limit=MAX_CHARS), remember=False)
         warnings: list[str] = []
         pairs: list[QAPair] | None = None
         usage = None
@@ -94,7 +83,8 @@ class QAPipeline:
         reply = Reply(
             f"**質問と回答（{len(pairs)}組）**\n\n{table(pairs)}\n\n"
             f"**FAQ 取り込み用 CSV**（サービスデスクの FAQ 形式）\n```csv\n{csv_text.strip()}\n```",
-            card=self._card(result_id),
+            buttons=[Button("FAQ に追加（管理者）", self.action_name("add_to_faq"), {"result": result_id})],
+            caption="管理者は、この Q&A をサービスデスクの FAQ にそのまま追加できます。",
             warnings=warnings,
             offline=request.llm is None or any("ローカル処理" in w for w in warnings),
             remember=False,
@@ -112,13 +102,6 @@ class QAPipeline:
             if pair.question and pair.answer and not check_pairs(kept + [pair], text):
                 kept.append(pair)
         return kept, len(candidates) - len(kept)
-
-    def _card(self, result_id: str) -> dict:
-        return {
-            "type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "version": "1.4",
-            "body": [{"type": "TextBlock", "text": "管理者は、この Q&A をサービスデスクの FAQ にそのまま追加できます。", "wrap": True, "size": "Small"}],
-            "actions": [{"type": "Action.Submit", "title": "FAQ に追加（管理者）", "data": {"hideki_action": "qa.add_to_faq", "result": result_id}}],
-        }
 
     async def act(self, action: Action) -> Reply:
         if action.name != "add_to_faq":

@@ -51,10 +51,7 @@ class Registry:
     def for_file(self, name: str) -> Pipeline | None:
         """In a 1:1 chat, a file goes to the pipeline that takes its type (FAQ sheets, transcripts)."""
         suffix = PurePath(name).suffix.lower()
-        return next((p for p in self._by_name.values() if suffix in getattr(p, "file_types", ())), None)
-
-    def file_types(self) -> list[str]:
-        return sorted({t for p in self._by_name.values() for t in getattr(p, "file_types", ())})
+        return next((p for p in self._by_name.values() if suffix in p.file_types), None)
 
     def route(self, place: Place, stored: BindingStore, file_bindings: Mapping[str, str]) -> Route:
         """1:1 chats → the chat pipeline. Channels: set from Teams, else the settings file by channel id,

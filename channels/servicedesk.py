@@ -14,27 +14,21 @@ import json
 import re
 from pathlib import PurePath
 
-from channels.base import Action, Attachment, PipelineContext, Reply, Request, offline_note
+from channels.base import Action, Attachment, Button, Feedback, Pipeline, PipelineContext, Reply, Request, Source, offline_note
 from hideki.llm.gateway import LLMError
 from knowledge.entries import Entry, ImportResult
 from knowledge.importers import read_source, validation_report
 from knowledge.store import KnowledgeBase, KnowledgeError
 
-USAGE = (
-    "このチャネルでは、パソコン、メール、Teams、VPN、プリンターなど ICT の困りごとに、FAQ をもとに答えます。\n\n"
-    "@Hideki に続けて質問を書いてください。例: @Hideki パスワードを忘れました"
-)
 NO_ANSWER = "FAQ には、この質問に当てはまる回答が見つかりませんでした。\n\nお手数ですが、{contact} にお問い合わせください。"
 NO_CORPUS = "FAQ がまだ登録されていません。管理者が FAQ を登録するまで、{contact} にお問い合わせください。"
 UNGROUNDED = "⚠️ 生成AIの回答に FAQ の出典がなかったため、FAQ の回答をそのまま表示しています。"
-FILE_TYPES = (".csv", ".xlsx")
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
-def cite(number: int, entry: Entry) -> str:
-    title = f"[{entry.question}]({entry.url})" if entry.url else entry.question
-    where = "、".join(part for part in (f"{entry.source} {entry.location}".strip(), f"更新日 {entry.updated}" if entry.updated else "") if part)
-    return f"[{number}] {title}" + (f"（{where}）" if where else "")
+def source_of(number: int, entry: Entry) -> Source:
+    """An FAQ entry as the answer's source [number]."""
+    return Source(number, entry.question, entry.url, f"{entry.source} {entry.location}".strip(), entry.updated, entry.answer)
 
 
 def quoted_entries(entries: list[Entry]) -> str:
@@ -45,14 +39,13 @@ def quoted_entries(entries: list[Entry]) -> str:
     )
 
 
-class ServiceDeskPipeline:
+class ServiceDeskPipeline(Pipeline):
     name = "servicedesk"
     title = "サービスデスク"
     description = "ICT に関する質問に、FAQ を根拠として出典付きで答えます。"
     prompts = {"system": ("contact",), "user": ("entries", "question")}
-    uses_memory = False
     max_input_chars = 2_000
-    file_types = FILE_TYPES  # in a 1:1 chat, admins send FAQ files to import
+    file_types = (".csv", ".xlsx")  # in a 1:1 chat, admins send FAQ files to import
 
     def __init__(self, context: PipelineContext) -> None:
         self._prompts = context.prompts
@@ -67,8 +60,6 @@ class ServiceDeskPipeline:
         if request.attachments:
             return await self._preview_import(request)
         question = request.text.strip()
-        if not question:
-            return Reply(USAGE, remember=False)
         if self.knowledge is None or self.knowledge.current_version() is None:
             return Reply(NO_CORPUS.format(contact=self._contact), remember=False)
         index = await asyncio.to_thread(self.knowledge.index)
@@ -98,11 +89,12 @@ class ServiceDeskPipeline:
             reply.usage = completion.usage
             return reply
         cited = [strong[n - 1] for n in used]
-        sources = "\n".join(cite(n, strong[n - 1]) for n in used)
         answer_id = self._results.save(self.name, "answer", json.dumps({"question": question, "cited": [e.id for e in cited]}))
         return Reply(
-            f"{text}\n\n**出典**\n{sources}",
-            card=self._card(answer_id, [h.entry for h in hits if h.entry not in cited][:3]),
+            text,
+            sources=[source_of(n, strong[n - 1]) for n in used],
+            feedback=Feedback(self.action_name("feedback"), answer_id),
+            related=self._related([h.entry for h in hits if h.entry not in cited][:3]),
             usage=completion.usage,
             remember=False,
         )
@@ -111,36 +103,25 @@ class ServiceDeskPipeline:
         answer_id = self._results.save(self.name, "answer", json.dumps({"question": question, "cited": [best.id]}))
         related = [h.entry for h in hits if h.entry.id != best.id][:3]
         return Reply(
-            f"**{best.question}**\n\n{best.answer}\n\n**出典**\n{cite(1, best)}",
-            card=self._card(answer_id, related),
+            f"**{best.question}**\n\n{best.answer}",
+            sources=[source_of(1, best)],
+            feedback=Feedback(self.action_name("feedback"), answer_id),
+            related=self._related(related),
             warnings=warnings,
             offline=True,
             remember=False,
         )
 
-    def _card(self, answer_id: str, related: list[Entry]) -> dict:
-        body: list[dict] = [{"type": "TextBlock", "text": "この回答は役に立ちましたか？", "wrap": True, "size": "Small"}]
-        actions: list[dict] = [
-            {"type": "Action.Submit", "title": "👍 役に立った", "data": {"hideki_action": "servicedesk.feedback", "answer": answer_id, "verdict": "up"}},
-            {"type": "Action.Submit", "title": "👎 役に立たない", "data": {"hideki_action": "servicedesk.feedback", "answer": answer_id, "verdict": "down"}},
-        ]
-        if related:
-            body.append({"type": "TextBlock", "text": "関連する質問", "weight": "Bolder", "wrap": True})
-            body.append(
-                {
-                    "type": "ActionSet",
-                    "actions": [
-                        {"type": "Action.Submit", "title": e.question[:80], "data": {"hideki_action": "servicedesk.ask", "question": e.question}}
-                        for e in related
-                    ],
-                }
-            )
-        return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "version": "1.4", "body": body, "actions": actions}
+    def _related(self, entries: list[Entry]) -> list[Button]:
+        """Related FAQ questions as buttons that ask them."""
+        return [Button(e.question, self.action_name("ask"), {"question": e.question}) for e in entries]
 
     # --- buttons and admin actions ---------------------------------------------------------------------------
     async def act(self, action: Action) -> Reply:
         if action.name == "ask":
             question = str(action.data.get("question", ""))
+            if not question.strip():
+                return Reply(self.usage_text(), remember=False)
             return await self.run(Request(text=question, user=action.user, place=action.place))
         if action.name == "feedback":
             saved = self._results.get(str(action.data.get("answer", "")), self.name)
@@ -193,18 +174,13 @@ class ServiceDeskPipeline:
         pending = self._results.save(
             self.name, "pending_import", json.dumps({"files": files, "entries": [e.to_json() for e in merged.entries]}, ensure_ascii=False)
         )
-        card = {
-            "type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "version": "1.4",
-            "body": [{"type": "TextBlock", "text": f"反映すると: {change.summary()}", "wrap": True, "weight": "Bolder"}],
-            "actions": [
-                {"type": "Action.Submit", "title": "反映", "data": {"hideki_action": "servicedesk.apply", "pending": pending}},
-                {"type": "Action.Submit", "title": "取り消し", "data": {"hideki_action": "servicedesk.cancel", "pending": pending}},
-            ],
-        }
         return Reply(
             f"**FAQ の取り込み内容の確認**（{'、'.join(files)}）\n\n{change.summary()}\n\n```\n{report}\n```\n\n"
             "よければ「反映」を押してください。",
-            card=card,
+            buttons=[Button("反映", self.action_name("apply"), {"pending": pending}),
+                     Button("取り消し", self.action_name("cancel"), {"pending": pending})],
+            caption=f"反映すると: {change.summary()}",
+            confirm=True,
             remember=False,
         )
 

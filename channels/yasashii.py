@@ -11,7 +11,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from channels.base import Action, PipelineContext, Reply, Request, offline_note
+from channels.base import Action, Button, Pipeline, PipelineContext, Reply, Request, offline_note
 from hideki.japanese import furigana
 from hideki.japanese.eras import to_western
 from hideki.japanese.facts import Fact, missing_facts, strip_readings
@@ -20,15 +20,8 @@ from hideki.japanese.sentences import split_sentences
 from hideki.japanese.simplify import Simplifier
 from hideki.llm.gateway import LLMClient, LLMError, Usage
 
-MAX_CHARS = 20_000  # about ten pages of notices; longer texts are refused with a clear message
 PART_CHARS = 2_000  # the model rewrites one part at a time
 
-USAGE = (
-    "このチャネルでは、公用文を **やさしい日本語** に書き換えて、漢字に読み仮名を付けます。\n\n"
-    "@Hideki に続けて、書き換えたい文章を貼り付けて送ってください。\n\n"
-    "例: @Hideki 令和7年4月1日から、住民票の写しの交付手数料が変更となります。"
-)
-TOO_LONG = "文章が長すぎます（{n:,}文字）。{limit:,}文字以内に分けて送ってください。"
 ALREADY_PLAIN = "ℹ️ この文章はすでにやさしい日本語に近いため、書き換えずに読み仮名だけを付けました。"
 GUESSED = ("🔎 読みが推定の語（人名・辞書にない語）: {words}。正しい読みか確かめてください。"
            "よく使う語は、管理者が読みの辞書に登録できます。")
@@ -78,13 +71,12 @@ class Rewrite:
     missing: list[Fact]
 
 
-class YasashiiPipeline:
+class YasashiiPipeline(Pipeline):
     name = "yasashii"
     title = "やさしい日本語"
     description = "公用文をやさしい日本語に書き換え、漢字に読み仮名を付けます。"
     prompts = {"system": (), "user": ("text",), "retry": ("missing",)}
-    uses_memory = False
-    max_input_chars = MAX_CHARS
+    max_input_chars = 20_000  # about ten pages of notices
 
     def __init__(self, context: PipelineContext) -> None:
         self._prompts = context.prompts
@@ -95,10 +87,6 @@ class YasashiiPipeline:
 
     async def run(self, request: Request) -> Reply:
         text = request.text.strip()
-        if not text:
-            return Reply(USAGE, remember=False)
-        if len(text) > MAX_CHARS:
-            return Reply(TOO_LONG.format(n=len(text), limit=MAX_CHARS), remember=False)
         if await asyncio.to_thread(self.simplifier.is_already_plain, text):
             return await asyncio.to_thread(self._reply, text, text, Usage(), [ALREADY_PLAIN], [])
         if request.llm is not None:
@@ -178,7 +166,8 @@ class YasashiiPipeline:
             checks.append(GUESSED.format(words=words + (f" ほか{more}語" if more > 0 else "")))
         return Reply(
             text=with_readings,
-            card=self._card(result_id),
+            buttons=[Button("HTML（ルビ）版を表示", self.action_name("html"), {"result": result_id})],
+            caption="ホームページに載せるときは、ルビ（HTML）版を使えます。",
             usage=usage,
             warnings=[*checks, *warnings],
             offline=offline,
@@ -192,18 +181,3 @@ class YasashiiPipeline:
         hard_text = f"{len(hard)}（{'、'.join(hard[:5])}{'…' if len(hard) > 5 else ''}）" if hard else "0"
         facts = describe_facts(missing) if missing else "なし"
         return f"📏 1文の平均: {average(before)}字 → {average(after)}字 ・ 難しい言葉の残り: {hard_text} ・ 確認できなかった事実: {facts}"
-
-    def _card(self, result_id: str) -> dict:
-        return {
-            "type": "AdaptiveCard",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": "1.4",
-            "body": [{"type": "TextBlock", "text": "ホームページに載せるときは、ルビ（HTML）版を使えます。", "wrap": True, "size": "Small"}],
-            "actions": [
-                {
-                    "type": "Action.Submit",
-                    "title": "HTML（ルビ）版を表示",
-                    "data": {"hideki_action": f"{self.name}.html", "result": result_id},
-                }
-            ],
-        }

@@ -62,8 +62,8 @@ async def test_offline_rewrite_keeps_facts_adds_readings_measures_and_says_it_is
     assert "住民票(じゅうみんひょう)" in text
     assert reply.offline and reply.warnings[-1].startswith("ℹ️ 生成AIモデルが設定されていないため")
     assert reply.warnings[0].startswith("📏 1文の平均:") and "確認できなかった事実: なし" in reply.warnings[0]
-    [button] = reply.card["actions"]
-    assert button["data"]["hideki_action"] == "yasashii.html"
+    [button] = reply.buttons
+    assert button.action == "yasashii.html"
 
 
 async def test_readings_that_are_guesses_are_listed_for_a_check(pipeline):
@@ -76,7 +76,7 @@ async def test_readings_that_are_guesses_are_listed_for_a_check(pipeline):
 
 async def test_the_html_button_returns_ruby(pipeline):
     reply = await pipeline.run(request(NOTICE))
-    data = reply.card["actions"][0]["data"]
+    data = reply.buttons[0].data
     html = await pipeline.act(Action("html", data, User("u1"), Place("c")))
     assert "<ruby>住民票<rt>じゅうみんひょう</rt></ruby>" in html.text and html.text.count("```") == 2
     gone = await pipeline.act(Action("html", {"result": "unknown"}, User("u1"), Place("c")))
@@ -84,8 +84,10 @@ async def test_the_html_button_returns_ruby(pipeline):
 
 
 async def test_empty_long_and_already_plain_texts(pipeline):
-    assert "書き換えたい文章を貼り付けて送ってください" in (await pipeline.run(request("  "))).text
-    assert "文章が長すぎます（20,001文字）" in (await pipeline.run(request("あ" * 20_001))).text
+    # the dispatcher asks the pipeline for these answers before it would run it
+    assert "このチャネルの機能は **やさしい日本語** です" in pipeline.refusal("  ", False, pipeline.max_input_chars).text
+    assert "長すぎます（20,001文字）" in pipeline.refusal("あ" * 20_001, False, pipeline.max_input_chars).text
+    assert pipeline.refusal("あ" * 20_000, False, pipeline.max_input_chars) is None
     plain = await pipeline.run(request("あしたは雨です。かさを持って行きます。"))
     assert "すでにやさしい日本語に近い" in plain.full_text() and "雨(あめ)" in plain.text
 
