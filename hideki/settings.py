@@ -187,7 +187,7 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "hideki.state.db"
+        return self.data_dir / "hideki.db"
 
     @property
     def prompts_override_dir(self) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 from hideki.state.audit import AuditLog, AuditRecord, usage
 from hideki.cli.main import main
-from hideki.state.db import PostgresDatabase
+from hideki.db import PostgresDatabase
 from hideki.state.stores import Database
 from tests.support import activities as A
 
@@ -83,7 +83,7 @@ def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "departments.csv").write_text("aad_object_id,department\naad-1,防災課\n", encoding="utf-8")
-    log = AuditLog(Database(tmp_path / "hideki.state.db"))
+    log = AuditLog(Database(tmp_path / "hideki.db"))
     for _ in range(3):
         log.record(AuditRecord("c", "u", "防災 一郎", "aad-1", "t", "", "", "conv", "yasashii", "gpt-4o-mini", 1000, 500))
     assert main(["usage", "--by", "department"]) == 0
@@ -106,4 +106,4 @@ def test_hideki_usage_reads_the_shared_database(tmp_path, monkeypatch, capsys, p
     assert main(["usage", "--by", "pipeline"]) == 0
     out = capsys.readouterr().out
     assert "chat\t1\t1000\t500" in out and "qa\t1\t1000\t500" in out
-    assert not (tmp_path / "hideki.state.db").exists()
+    assert not (tmp_path / "hideki.db").exists()
