@@ -52,7 +52,7 @@ def _place_of(activity: Activity) -> Place:
         channel_id=str(channel.get("id") or ""),
         channel_name=str(channel.get("name") or ""),
         team_id=str(team.get("id") or ""),
-        tenant_id=str((data.get("tenant") or {}).get("id") or getattr(conversation, "tenant_id", None) or ""),
+        tenant_id=str((data.get("tenant") or {}).get("id") or (conversation.tenant_id if conversation else None) or ""),
     )
 
 
