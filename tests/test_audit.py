@@ -9,7 +9,7 @@ import pytest
 
 from hideki.state.audit import AuditLog, AuditRecord, usage
 from hideki.cli.main import main
-from hideki.db import PostgresDatabase
+from hideki.state.db import PostgresDatabase
 from hideki.state.stores import Database
 from tests.support import activities as A
 
@@ -19,7 +19,7 @@ async def test_every_answer_is_audited_without_content_unless_enabled(start_bot,
     await bot.post(A.personal_message(connector.url, "会議室の予約方法を教えて"))
     await bot.post(A.channel_message(connector.url, "ヘルプ"))  # a command: not a pipeline call
     await bot.drain()
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert (row["pipeline"], row["model"], row["outcome"], row["user_name"], row["aad_object_id"]) == (
         "chat", "gpt-4o-mini", "ok", "砧 太郎", "aad-staff-2")
     assert row["tokens_in"] > 0 and row["tokens_out"] > 0 and row["llm_calls"] == 1 and row["latency_ms"] >= 0
@@ -30,7 +30,7 @@ async def test_content_is_kept_only_when_enabled_and_offline_answers_are_marked(
     bot = await start_bot(audit_store_content=True)
     await bot.post(A.personal_message(connector.url, "こんにちは"))
     await bot.drain()
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert row["content"] == "こんにちは" and row["outcome"] == "offline" and row["model"] == ""
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import build
+from app import build
 from hideki.settings import SettingsError, load_settings
 from prompts import PromptError, PromptLibrary, check_template
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from hideki.db import Database
+from hideki.state.db import Database
 from hideki.state.jobs import MAX_ATTEMPTS, JobQueue
 from tests.support import activities as A
 
@@ -27,7 +27,7 @@ async def test_a_restart_answers_a_job_left_by_a_dead_process_in_its_placeholder
     await bot.drain()
     assert connector.final_texts() == {"bot-placeholder": "モデルの回答: 途中で止まった質問"}
     assert [s.method for s in connector.messages()] == ["PUT"]  # no second placeholder, no second answer
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert row["correlation_id"] == "cid-left"
 
 
