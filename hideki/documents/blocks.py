@@ -18,7 +18,7 @@ from docx.text.paragraph import Paragraph
 from hideki.japanese.furigana import Engine, render
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_BULLET = re.compile(r"^\s*(?:[-*+]|・)\s*(.+)$")
+_BULLET = re.compile(r"^\s*(?:[-*+]\s+|・\s*)(.+)$")
 _NUMBERED = re.compile(r"^\s*\d+[.)．]\s+(.+)$")
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
