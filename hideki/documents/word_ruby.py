@@ -23,6 +23,7 @@ footnotes/endnotes/comments, deleted text of tracked changes. Hyperlink targets 
 """
 from __future__ import annotations
 
+import bisect
 import copy
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
-from docx.oxml.parser import OxmlElement
+from docx.oxml.parser import oxml_parser
 from lxml import etree
 
 from hideki.documents.ruby import RubySpan, ruby_spans
@@ -39,6 +40,7 @@ from hideki.japanese.kana import to_hiragana
 
 W_P, W_R, W_T, W_RPR = qn("w:p"), qn("w:r"), qn("w:t"), qn("w:rPr")
 W_TXBX = qn("w:txbxContent")
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 SEPARATOR = "\ufffc"  # stands in the read text for anything that is not text (image, field, ruby…)
 DEFAULT_HALF_POINTS = 21  # 10.5 pt, Word's default size for Japanese documents
@@ -104,12 +106,13 @@ def add_ruby(document: Document, engine: Engine, grade: int | None = None) -> Ru
 
 
 class _Annotator:
-    def __init__(self, engine: Engine, grade: int | None, sizes: "_StyleSizes", report: RubyReport) -> None:
+    def __init__(self, engine: Engine, grade: int | None, sizes: _StyleSizes, report: RubyReport) -> None:
         self.engine = engine
         self.grade = grade
         self.sizes = sizes
         self.report = report
         self.field_depth = 0  # complex fields (TOC…) may span paragraphs
+        self._ruby_templates: dict[tuple, etree._Element] = {}
 
     def annotate(self, root: etree._Element) -> None:
         boxes = sum(1 for box in root.iter(W_TXBX) if not any(a.tag == MC_FALLBACK for a in box.iterancestors()))
@@ -128,9 +131,11 @@ class _Annotator:
         text = "".join(piece.text for piece in pieces)
         if not text.strip(SEPARATOR + " \t\n"):
             return
-        objects = [(p.start, p.start + len(p.text)) for p in pieces if p.child is not None]
-        spans = [s for s in ruby_spans(text, self.engine, self.grade)
-                 if not any(start < s.end and end > s.start for start, end in objects)]
+        is_object = bytearray(len(text))  # 1 where the text stands for a tab, image, field…
+        for piece in pieces:
+            if piece.child is not None:
+                is_object[piece.start:piece.start + len(piece.text)] = b"\x01" * len(piece.text)
+        spans = [s for s in ruby_spans(text, self.engine, self.grade) if not any(is_object[s.start:s.end])]
         if not spans:
             return
         self.report.guessed.update(dict.fromkeys(self.engine.guessed(text)))
@@ -185,9 +190,12 @@ class _Annotator:
         区|役所 read くやくしょ …) one ruby over all the runs, as Word writes it — unless the runs sit in
         different containers (half a word in a hyperlink), where each part is then read on its own."""
         out: list[RubySpan] = []
+        starts = [p.start for p in pieces]
         for span in spans:
             cuts: list[tuple[int, int, etree._Element]] = []  # (start, end, run) per run under the span
-            for p in pieces:
+            for p in pieces[max(0, bisect.bisect_right(starts, span.start) - 1):]:
+                if p.start >= span.end:
+                    break
                 start, end = max(p.start, span.start), min(p.start + len(p.text), span.end)
                 if start >= end:
                     continue
@@ -214,10 +222,18 @@ class _Annotator:
 
     # ------------------------------------------------------------------ writing
 
+    def _ruby_template(self, blank: etree._Element, rpr: etree._Element | None, size: int) -> etree._Element:
+        key = (etree.tostring(blank), size)
+        if key not in self._ruby_templates:
+            self._ruby_templates[key] = _ruby_run(blank, rpr, size)
+        return self._ruby_templates[key]
+
     def _rewrite(self, pieces: list[_Piece], spans: list[RubySpan], style_size: int) -> None:
         """Replace each run touched by a span with plain runs and ruby runs, in the same place."""
-        touched = {id(p.run) for p in pieces for s in spans
-                   if p.child is None and p.start < s.end and p.start + len(p.text) > s.start}
+        covered = bytearray(pieces[-1].start + len(pieces[-1].text))
+        for span in spans:
+            covered[span.start:span.end] = b"\x01" * (span.end - span.start)
+        touched = {id(p.run) for p in pieces if p.child is None and any(covered[p.start:p.start + len(p.text)])}
         span_index = 0
         open_base: etree._Element | None = None  # the rubyBase of the span being written
         open_span: RubySpan | None = None
@@ -230,13 +246,14 @@ class _Annotator:
                 by_run.setdefault(id(piece.run), []).append(piece)
         for run in order:
             rpr = run.find(W_RPR)
-            size = self.sizes.run_size(rpr, style_size)
+            blank = _new_run(run, rpr)  # copied for every piece: building elements one by one is slow
+            ruby_template = self._ruby_template(blank, rpr, self.sizes.run_size(rpr, style_size))
             replacement: list[etree._Element] = []
             plain: etree._Element | None = None
             for piece in by_run[id(run)]:
                 if piece.child is not None:  # tab, break, drawing…: moved as they are into a plain run
                     if plain is None:
-                        plain = _new_run(run, rpr)
+                        plain = copy.deepcopy(blank)
                         replacement.append(plain)
                     plain.append(piece.child)
                     continue
@@ -249,30 +266,33 @@ class _Annotator:
                     if span is not None and span.start <= cut:
                         stop = min(end, span.end)
                         if open_span is not span:
-                            outer, open_base = _ruby_run(run, rpr, span.reading, size)
+                            outer, open_base = _filled_ruby(ruby_template, span.reading)
                             open_span = span
                             replacement.append(outer)
                             self.report.words += 1
-                        base_run = _new_run(run, rpr)
+                        base_run = copy.deepcopy(blank)
                         _append_text(base_run, piece.text[cut - piece.start:stop - piece.start])
                         open_base.append(base_run)
                         plain = None
                     else:
                         stop = min(end, span.start) if span is not None else end
                         if plain is None:
-                            plain = _new_run(run, rpr)
+                            plain = copy.deepcopy(blank)
                             replacement.append(plain)
                         _append_text(plain, piece.text[cut - piece.start:stop - piece.start])
                     cut = stop
-            parent = run.getparent()
-            index = parent.index(run)
-            parent.remove(run)
-            for offset, element in enumerate(replacement):
-                parent.insert(index + offset, element)
+            for element in replacement:
+                run.addprevious(element)
+            run.getparent().remove(run)
+
+
+def _element(tag: str) -> etree._Element:
+    """A new, empty WordprocessingML element ("w:r"), of python-docx's element class."""
+    return oxml_parser.makeelement(qn(tag))
 
 
 def _new_run(like: etree._Element, rpr: etree._Element | None) -> etree._Element:
-    run = OxmlElement("w:r")
+    run = _element("w:r")
     for name, value in like.attrib.items():
         run.set(name, value)
     if rpr is not None:
@@ -283,34 +303,42 @@ def _new_run(like: etree._Element, rpr: etree._Element | None) -> etree._Element
 def _append_text(run: etree._Element, text: str) -> None:
     if not text:
         return
-    t = OxmlElement("w:t")
+    t = etree.SubElement(run, W_T)
     t.text = text
     if text != text.strip():
-        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-    run.append(t)
+        t.set(XML_SPACE, "preserve")
 
 
-def _ruby_run(like: etree._Element, rpr: etree._Element | None, reading: str,
-              base_size: int) -> tuple[etree._Element, etree._Element]:
-    """`<w:r><w:ruby>rubyPr, rt (reading), rubyBase</w:ruby></w:r>`; returns the outer run and the empty rubyBase."""
-    outer = _new_run(like, rpr)
-    ruby = OxmlElement("w:ruby")
-    ruby_pr = OxmlElement("w:rubyPr")
+def _ruby_run(blank: etree._Element, rpr: etree._Element | None, base_size: int) -> etree._Element:
+    """`<w:r><w:ruby>rubyPr, rt (an empty reading), rubyBase (empty)</w:ruby></w:r>`, for _filled_ruby to copy."""
+    outer = copy.deepcopy(blank)
+    ruby = _element("w:ruby")
+    ruby_pr = _element("w:rubyPr")
     reading_size = max(2, round(base_size / 2))
     values = ("distributeSpace", reading_size, max(reading_size, base_size - 2), base_size, "ja-JP")
     for name, value in zip(_RUBY_PR_ORDER, values):
-        element = OxmlElement(name)
+        element = _element(name)
         element.set(qn("w:val"), str(value))
         ruby_pr.append(element)
-    rt = OxmlElement("w:rt")
-    rt_run = OxmlElement("w:r")
+    rt = _element("w:rt")
+    rt_run = _element("w:r")
     rt_run.append(_reading_rpr(rpr, reading_size))
-    _append_text(rt_run, reading)
+    etree.SubElement(rt_run, W_T)
     rt.append(rt_run)
-    base = OxmlElement("w:rubyBase")
-    ruby.extend([ruby_pr, rt, base])
+    ruby.extend([ruby_pr, rt, _element("w:rubyBase")])
     outer.append(ruby)
-    return outer, base
+    return outer
+
+
+def _filled_ruby(template: etree._Element, reading: str) -> tuple[etree._Element, etree._Element]:
+    """A copy of a _ruby_run template with `reading` in; returns the outer run and its empty rubyBase."""
+    outer = copy.deepcopy(template)
+    ruby = outer[-1]
+    reading_text = ruby[1][0][-1]
+    reading_text.text = reading
+    if reading != reading.strip():
+        reading_text.set(XML_SPACE, "preserve")
+    return outer, ruby[2]
 
 
 _NOT_ON_READINGS = {qn(t) for t in ("w:sz", "w:szCs", "w:u", "w:position", "w:vertAlign", "w:kern", "w:rStyle",
@@ -319,12 +347,12 @@ _NOT_ON_READINGS = {qn(t) for t in ("w:sz", "w:szCs", "w:u", "w:position", "w:ve
 
 def _reading_rpr(rpr: etree._Element | None, half_points: int) -> etree._Element:
     """The base run's fonts and colour at the reading size, without underline, emphasis marks or spacing."""
-    reading = copy.deepcopy(rpr) if rpr is not None else OxmlElement("w:rPr")
+    reading = copy.deepcopy(rpr) if rpr is not None else _element("w:rPr")
     for child in list(reading):
         if child.tag in _NOT_ON_READINGS:
             reading.remove(child)
     for name in ("w:sz", "w:szCs"):
-        size = OxmlElement(name)
+        size = _element(name)
         size.set(qn("w:val"), str(half_points))
         _insert_in_order(reading, size)
     return reading
