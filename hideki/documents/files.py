@@ -23,6 +23,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OLE_ENCRYPTION = "EncryptionInfo".encode("utf-16-le")
 _MACRO_CONTENT_TYPE = "application/vnd.ms-word.document.macroEnabled.main+xml"
 _WORD_MAIN = "word/document.xml"
+CORRUPT_MESSAGE = "Word 文書（.docx）として読めません。ファイルが壊れているか、別の形式です。Word で開けるかを確認し、保存し直してください。"
 
 
 class DocumentError(ValueError):
@@ -79,8 +80,6 @@ def _check_word_container(path: Path) -> None:
     if unpacked > MAX_UNPACKED_BYTES:
         raise DocumentError(f"文書の展開後の大きさが上限を超えています（{megabytes(unpacked)}）。文書を分けてください。")
 
-
-CORRUPT_MESSAGE = "Word 文書（.docx）として読めません。ファイルが壊れているか、別の形式です。Word で開けるかを確認し、保存し直してください。"
 
 
 def read_text(path: Path) -> str:
