@@ -27,7 +27,7 @@ from hideki.state.db import open_database
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import open_locks
 from hideki.state.ratelimit import open_rate_limiter
-from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
+from hideki.state.stores import BindingStore, FeedbackStore, FileStore, MemoryStore, ResultStore
 from knowledge.startup import open_knowledge
 from prompts import PromptError, PromptLibrary
 
@@ -65,6 +65,7 @@ def build(settings: Settings) -> Parts:
         limiter=open_rate_limiter(settings),
         runner=JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs),
         gateway=gateway,
+        files=FileStore(db),
     )
 
 

@@ -109,9 +109,28 @@ class Feedback:
     answer: str  # the id the pipeline saved the answer under
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    """A document made for the user (a Word notice, minutes, an Excel sheet). `bot/` decides how it reaches them
+    (in Teams: the file-consent flow of a 1:1 chat); the CLI writes it to disk."""
+
+    name: str  # file name shown to the user, with its suffix ("議事録.docx")
+    data: bytes
+    media_type: str
+    description: str = ""  # one Japanese line: what the file is
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @dataclass
 class Reply:
-    """What to show in answer: Markdown text, then sources and notes; optionally buttons and 👍/👎."""
+    """What to show in answer: Markdown text, then sources and notes; optionally buttons, 👍/👎 and files."""
 
     text: str  # Markdown
     usage: Usage = field(default_factory=Usage)
@@ -124,6 +143,7 @@ class Reply:
     confirm: bool = False  # the buttons decide on a pending change: the caption is shown prominently
     related: list[Button] = field(default_factory=list)  # follow-up questions (関連する質問), each a button
     feedback: Feedback | None = None  # ask for 👍/👎
+    files: list[OutputFile] = field(default_factory=list)  # documents made for the user, besides the text
 
     def full_text(self) -> str:
         """The text, the 出典 list, then each warning or note on a short line of its own."""
@@ -161,6 +181,12 @@ class Pipeline(ABC):
     @abstractmethod
     async def run(self, request: Request) -> Reply:
         """Answer a message. It is never empty (unless files came with it) and within the input limit."""
+
+    def takes(self, attachment: Attachment) -> bool:
+        """Whether this pipeline takes this file of one of its `file_types`, by its content. When two pipelines
+        take a suffix (.docx: a meeting transcript or a notice), the registry asks the ones that override this
+        first (議事録作成 takes a transcript) and the rest, which take every file of their types, after them."""
+        return True
 
     async def act(self, action: Action) -> Reply | None:
         """Answer a press of one of this pipeline's buttons (`action.name` is the verb). None: no buttons."""

@@ -64,7 +64,7 @@ class Dispatcher:
     async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
-            pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
+            pipeline = self.registry.for_attachment(incoming.attachments[0]) or pipeline
         limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.base import Action, Button, Pipeline, PipelineContext, Reply, Request, offline_note
+from channels.base import XLSX_TYPE, Action, Button, OutputFile, Pipeline, PipelineContext, Reply, Request, offline_note
+from hideki.documents.qa_xlsx import qa_xlsx_bytes
 from hideki.llm.gateway import LLMError
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.qa.generate import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
@@ -91,6 +92,9 @@ class QAPipeline(Pipeline):
         )
         if usage is not None:
             reply.usage = usage
+        if request.place.kind == "personal":  # where a file can be handed over (a 1:1 chat, the CLI); channels get the CSV
+            data = await asyncio.to_thread(qa_xlsx_bytes, pairs, "Q&A生成")
+            reply.files = [OutputFile("Q&A.xlsx", data, XLSX_TYPE, "FAQ 取り込み形式の Excel ファイル")]
         return reply
 
     def _checked(self, output: str, text: str) -> tuple[list[QAPair], int]:

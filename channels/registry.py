@@ -6,7 +6,7 @@ from pathlib import PurePath
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from channels.base import Pipeline, Place
+from channels.base import Attachment, Pipeline, Place
 from hideki.state.stores import BindingStore
 
 
@@ -52,6 +52,15 @@ class Registry:
         """In a 1:1 chat, a file goes to the pipeline that takes its type (FAQ sheets, transcripts)."""
         suffix = PurePath(name).suffix.lower()
         return next((p for p in self._by_name.values() if suffix in p.file_types), None)
+
+    def for_attachment(self, attachment: Attachment) -> Pipeline | None:
+        """The pipeline for a downloaded file: of those that take its suffix, the first whose `takes` says yes,
+        asking the ones that look at the content first (a .docx transcript goes to 議事録作成, a notice to
+        やさしい日本語)."""
+        suffix = PurePath(attachment.name).suffix.lower()
+        candidates = [p for p in self._by_name.values() if suffix in p.file_types]
+        candidates.sort(key=lambda p: type(p).takes is Pipeline.takes)  # content checkers first; stable otherwise
+        return next((p for p in candidates if p.takes(attachment)), None)
 
     def route(self, place: Place, stored: BindingStore, file_bindings: Mapping[str, str]) -> Route:
         """1:1 chats → the chat pipeline. Channels: set from Teams, else the settings file by channel id,

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import docx
@@ -62,6 +63,13 @@ def minutes_document(m: Minutes) -> Document:
     document.add_heading("保留", level=1)
     _items(document, m.pending, "なし")
     return document
+
+
+def minutes_docx_bytes(m: Minutes) -> bytes:
+    """The minutes as the bytes of a .docx file (for a chat reply)."""
+    buffer = io.BytesIO()
+    minutes_document(m).save(buffer)
+    return buffer.getvalue()
 
 
 def write_minutes_docx(m: Minutes, path: Path) -> None:
