@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from channels.base import (DOCX_TYPE, Action, Attachment, Button, OutputFile, Pipeline, PipelineContext, Reply, Request,
                            offline_note)
+from hideki.documents.blocks import blocks_from_text, blocks_to_document
 from hideki.documents.files import DocumentError
 from hideki.documents.rewrite import MAX_CHARS as MAX_DOCUMENT_CHARS
 from hideki.documents.rewrite import TOO_LONG as DOCUMENT_TOO_LONG
@@ -284,7 +285,14 @@ class YasashiiPipeline(Pipeline):
             warnings=[*checks, *warnings],
             offline=offline,
             remember=False,
+            files=[self._word_file(rewritten)],
         )
+
+    def _word_file(self, rewritten: str) -> OutputFile:
+        """The rewritten text as a Word document with ruby, one paragraph a line."""
+        document = blocks_to_document(blocks_from_text(rewritten, markdown=False))
+        add_ruby(document, self.readings)
+        return OutputFile("やさしい日本語.docx", document_bytes(document), DOCX_TYPE, "ルビを付けた Word 文書")
 
     def _measures(self, source: str, rewritten: str, missing: list[Fact]) -> str:
         before, after = split_sentences(source), split_sentences(rewritten)

@@ -88,3 +88,15 @@ def file_attachment(name: str, url: str) -> dict[str, Any]:
         "name": name,
         "content": {"downloadUrl": url, "uniqueId": "file-1", "fileType": name.rsplit(".", 1)[-1]},
     }
+
+
+def file_consent_invoke(service_url: str, action: str, context: dict[str, Any], upload_info: dict[str, Any] | None = None,
+                        *, conversation: str = "a:personal-29:staff-2") -> dict[str, Any]:
+    """The invoke Teams sends when the user presses Allow or Decline on a file consent card."""
+    activity = _common(service_url, {"id": conversation, "conversationType": "personal", "tenantId": "tenant-1"},
+                       "29:staff-2", "aad-staff-2", "砧 太郎")
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if upload_info is not None:
+        value["uploadInfo"] = upload_info
+    activity.update(type="invoke", name="fileConsent/invoke", value=value, replyToId="bot-consent-card")
+    return activity
