@@ -33,8 +33,8 @@ FILE_INFO_CARD = "application/vnd.microsoft.teams.card.file.info"
 CONTEXT_KEY = "hideki_file"  # in acceptContext/declineContext: the stored file's id
 UPLOAD_TIMEOUT_S = 60.0
 
-CHANNEL_HINT = ("📎 ファイル（{names}）は、チャネルやグループチャットでは送れません。ファイルで受け取るには、"
-                "Hideki との 1対1チャットに文書をファイルで送ってください。")
+CHANNEL_HINT = ("📎 {names} は、チャネルやグループチャットでは送れません（Teams でボットがファイルを送れるのは 1対1チャット"
+                "だけです）。Word の文書や文字起こしは、Hideki との 1対1チャットにファイルで送ると、ファイルでも返します。")
 OFFER_FAILED = "ファイル「{name}」を送る準備ができませんでした。もう一度、文書を送ってください。"
 UPLOADED = "ファイル「{name}」を OneDrive に保存しました。"
 DECLINED = "ファイル「{name}」は送りませんでした。必要になったら、もう一度、文書を送ってください。"

@@ -92,9 +92,8 @@ class QAPipeline(Pipeline):
         )
         if usage is not None:
             reply.usage = usage
-        if request.place.kind == "personal":  # where a file can be handed over (a 1:1 chat, the CLI); channels get the CSV
-            data = await asyncio.to_thread(qa_xlsx_bytes, pairs, "Q&A生成")
-            reply.files = [OutputFile("Q&A.xlsx", data, XLSX_TYPE, "FAQ 取り込み形式の Excel ファイル")]
+        data = await asyncio.to_thread(qa_xlsx_bytes, pairs, "Q&A生成")
+        reply.files = [OutputFile("Q&A.xlsx", data, XLSX_TYPE, "FAQ 取り込み形式の Excel ファイル")]
         return reply
 
     def _checked(self, output: str, text: str) -> tuple[list[QAPair], int]:

@@ -125,7 +125,7 @@ async def test_in_a_channel_the_answer_says_to_use_a_personal_chat_for_the_file(
     await bot.drain()
     [answer] = [t for t in connector.final_texts().values() if "📏" in t]
     hints = [line for line in answer.split("\n") if "1対1チャット" in line]
-    assert len(hints) == 1 and "やさしい日本語.docx" in hints[0]
+    assert len(hints) == 1 and "やさしい日本語.docx" in hints[0] and "送れません" in hints[0]
     assert consent_cards(connector) == []  # bots cannot upload in channels
 
 
