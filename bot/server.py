@@ -39,7 +39,7 @@ from hideki.logs import correlation_id
 from hideki.metrics import ACK_SECONDS, BREAKER_OPEN, JOBS_OPEN, LLM_IN_FLIGHT, QUEUE_DEPTH, REQUESTS, exposition
 from hideki.settings import Settings
 from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
-from knowledge.startup import open_knowledge
+from knowledge.startup import open_and_seed_knowledge_base
 from prompts import PromptLibrary
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def build(settings: Settings) -> Parts:
     shared = PipelineContext(
         results=ResultStore(db),
         feedback=FeedbackStore(db),
-        knowledge=open_knowledge(settings),
+        knowledge=open_and_seed_knowledge_base(settings),
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,
