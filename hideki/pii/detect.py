@@ -399,8 +399,6 @@ class _Tok:
         return self._m.end() + self._offset
 
 
-_NAME_TRIGGER = re.compile("|".join(sorted(_HONORIFICS | _NAME_LABELS, key=len, reverse=True)))
-
 
 def _find_names(text: str) -> list[tuple[int, int]]:
     tokens = _tokens_with_offsets(text)

@@ -170,7 +170,7 @@ def _answer_forms(answer: str) -> list[str]:
     return [f for f in forms if f]
 
 
-def _supported(answer: str, norm_text: str, text: str) -> bool:
+def _supported(answer: str, norm_text: str) -> bool:
     forms = _answer_forms(answer)
     if any(norm(f) in norm_text for f in forms):
         return True
@@ -201,7 +201,7 @@ def check_pairs(pairs: list[QAPair], text: str) -> list[str]:
         if pair.start is not None and pair.start >= 0 and pair.end is not None and pair.end >= 0:
             if text[pair.start:pair.end] != pair.answer:
                 problems.append(f"{label}: 回答の位置（{pair.start}〜{pair.end}）が本文と一致しません。")
-        if not _supported(a, norm_text, text):
+        if not _supported(a, norm_text):
             missing = []
             for fact in extract_facts(a):
                 if fact.kind != "proper_noun" and norm(fact.text) not in norm_text:
