@@ -28,7 +28,7 @@ from hideki.state.jobs import JobQueue
 from hideki.state.locks import open_locks
 from hideki.state.ratelimit import open_rate_limiter
 from hideki.state.stores import BindingStore, FeedbackStore, FileStore, MemoryStore, ResultStore
-from knowledge.startup import open_knowledge
+from knowledge.startup import open_and_seed_knowledge_base
 from prompts import PromptError, PromptLibrary
 
 log = logging.getLogger("hideki")
@@ -43,7 +43,7 @@ def build(settings: Settings) -> Parts:
     shared = PipelineContext(
         results=ResultStore(db),
         feedback=FeedbackStore(db),
-        knowledge=open_knowledge(settings),
+        knowledge=open_and_seed_knowledge_base(settings),
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,

@@ -17,7 +17,7 @@ from hideki.settings import Settings
 from hideki.state.audit import AuditLog
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import ConversationLocks
-from hideki.state.ratelimit import SharedRateLimiter
+from hideki.state.ratelimit import AsyncRateLimiter
 from hideki.state.stores import BindingStore, FileStore, MemoryStore
 
 
@@ -33,7 +33,7 @@ class Parts:
     audit: AuditLog
     jobs: JobQueue  # durable pipeline work, shared by replicas
     locks: ConversationLocks  # one job per conversation at a time, across replicas
-    limiter: SharedRateLimiter  # messages per user and in all
+    limiter: AsyncRateLimiter  # messages per user and in all
     runner: JobRunner  # this process's bounded background tasks
     gateway: LLMGateway
     files: FileStore  # documents offered in 1:1 chats until the user accepts or declines them

@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     @field_validator("admins", "allowed_tenants", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
