@@ -180,3 +180,10 @@ async def test_minutes_from_a_file_come_as_word_and_qa_as_excel(registry) -> Non
     [sheet] = qa.files
     workbook = load_workbook(io.BytesIO(sheet.data))
     assert sheet.name.endswith(".xlsx") and workbook.active["B1"].value == "質問" and workbook.active.max_row > 1
+
+
+async def test_qa_reads_a_notice_sent_as_a_file(registry, tmp_path) -> None:
+    path = notice(tmp_path / "notice.docx")
+    reply = await registry.get("qa").run(Request(text="", user=User("u1"), place=Place("cli", "channel", "cli"),
+                                                 attachments=[attachment(path)]))
+    assert "質問と回答" in reply.text and reply.files[0].name == "Q&A.xlsx"

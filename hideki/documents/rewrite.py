@@ -31,7 +31,7 @@ from docx.document import Document
 from docx.oxml.ns import qn
 from lxml import etree
 
-from hideki.documents.blocks import blocks_from_text, blocks_to_document
+from hideki.documents.blocks import blocks_from_document, blocks_from_text, blocks_text, blocks_to_document
 from hideki.documents.files import MAX_BYTES, DocumentError, check_input, read_pdf_text, read_text, write_atomically
 from hideki.documents.furigana_file import open_word
 from hideki.documents.word_ruby import RubyReport, add_ruby
@@ -197,6 +197,11 @@ def read_document(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> Documen
         if suffix == ".pdf":
             return blocks_to_document(blocks_from_text(read_pdf_text(path), markdown=False))
         return blocks_to_document(blocks_from_text(read_text(path), markdown=suffix == ".md"))
+
+
+def read_document_text(data: bytes, name: str) -> str:
+    """The text of a file the user sent (as `read_document` reads it), one paragraph or table cell a line."""
+    return blocks_text(blocks_from_document(read_document(data, name)))
 
 
 def document_bytes(document: Document) -> bytes:
