@@ -1,10 +1,14 @@
-"""Pipelines, one per file, and the registry. To add a pipeline, subclass channels.base.Pipeline and add it to PIPELINES."""
+"""Pipelines, one per file, and the registry. To add a pipeline, subclass channels.base.Pipeline and add it to PIPELINES;
+to add one without code, put a definition folder under $HIDEKI_DATA_DIR/pipelines/ (channels.custom)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from channels.base import Pipeline, PipelineContext, Reply, Request
 from channels.chat import ChatPipeline
+from channels.custom import CustomPipelines
+from channels.definitions import Reserved
 from channels.minutes import MinutesPipeline
 from channels.qa import QAPipeline
 from channels.registry import Registry
@@ -13,13 +17,19 @@ from channels.yasashii import YasashiiPipeline
 from prompts import PromptLibrary
 
 PIPELINES: list[type[Pipeline]] = [ChatPipeline, YasashiiPipeline, QAPipeline, MinutesPipeline, ServiceDeskPipeline]
+RESERVED = Reserved.of((cls.name, cls.title) for cls in PIPELINES)  # what a custom pipeline may not be called
 
 
-def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat") -> Registry:
-    """Instantiate every pipeline with its checked prompt set and the shared services in `shared`
-    (raises PromptError / ValueError on bad files)."""
+def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat",
+                   custom_dir: Path | None = None) -> Registry:
+    """Instantiate every pipeline with its checked prompt set and the shared services in `shared`, plus the custom
+    pipelines defined under `custom_dir` (raises PromptError / ValueError / DefinitionError on bad files)."""
     pipelines = [cls(replace(shared, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
-    return Registry(pipelines, default=default)
+    custom = None
+    if custom_dir is not None:
+        custom = CustomPipelines(custom_dir, RESERVED, shared)
+        custom.load()
+    return Registry(pipelines, default=default, custom=custom)
 
 
-__all__ = ["PIPELINES", "Pipeline", "PipelineContext", "Registry", "Reply", "Request", "build_registry"]
+__all__ = ["PIPELINES", "RESERVED", "Pipeline", "PipelineContext", "Registry", "Reply", "Request", "build_registry"]
