@@ -1,4 +1,9 @@
-"""Hideki entry point: `python app.py` (or `hideki serve`) starts the bot on $PORT (default 3978)."""
+"""The composition root: settings → parts (database and stores, LLM gateway, prompts and pipelines, knowledge
+base, dispatcher, locks, rate limits) → web app → run.
+
+`python app.py` (or `hideki serve`) starts the bot on $PORT (default 3978). Tests and benchmarks use `build`
+and `bot.server.create_app` (or `prepare`) to get the same bot.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,13 +11,61 @@ import sys
 
 from aiohttp import web
 
+from bot.parts import Parts
+from bot.runner import JobRunner
 from bot.server import create_app
+from channels import build_registry
+from channels.base import PipelineContext
+from channels.dispatch import Dispatcher
+from channels.registry import validate_bindings
+from hideki.llm.gateway import LLMGateway
+from hideki.llm.tokens import install_offline_encodings
 from hideki.logs import setup_logging
 from hideki.settings import Settings, SettingsError, load_settings
-from hideki.llm.tokens import install_offline_encodings
-from prompts import PromptError
+from hideki.state.audit import AuditLog
+from hideki.state.db import open_database
+from hideki.state.jobs import JobQueue
+from hideki.state.locks import open_locks
+from hideki.state.ratelimit import open_rate_limiter
+from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
+from knowledge.startup import open_and_seed_knowledge_base
+from prompts import PromptError, PromptLibrary
 
 log = logging.getLogger("hideki")
+
+
+def build(settings: Settings) -> Parts:
+    """Wire the bot's parts from settings. Raises PromptError / ValueError with a message naming the file on bad
+    setup, SettingsError when the Bot credentials cannot work (or HIDEKI_ENV=production lacks them)."""
+    settings.check_production()
+    library = PromptLibrary(override_dir=settings.prompts_override_dir)
+    db = open_database(settings)
+    shared = PipelineContext(
+        results=ResultStore(db),
+        feedback=FeedbackStore(db),
+        knowledge=open_and_seed_knowledge_base(settings),
+        admins=tuple(settings.admins),
+        helpdesk_contact=settings.helpdesk_contact,
+        dictionaries_dir=settings.dictionaries_dir,
+    )
+    registry = build_registry(library, shared, default=settings.default_pipeline)
+    validate_bindings(registry, settings.bindings)
+    gateway = LLMGateway(settings)
+    bindings, memory = BindingStore(db), MemoryStore(db)
+    audit = AuditLog(db, settings.audit_store_content, settings.audit_retention_days, settings.audit_content_retention_days)
+    return Parts(
+        settings=settings,
+        registry=registry,
+        dispatcher=Dispatcher(registry, bindings, memory, gateway, settings.bindings, settings.memory_tokens, audit),
+        bindings=bindings,
+        memory=memory,
+        audit=audit,
+        jobs=JobQueue(db, settings.job_lease_s, settings.job_max_attempts),
+        locks=open_locks(settings),
+        limiter=open_rate_limiter(settings),
+        runner=JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs),
+        gateway=gateway,
+    )
 
 
 def prepare(settings: Settings) -> web.Application:
@@ -33,7 +86,7 @@ def prepare(settings: Settings) -> web.Application:
     })
     if settings.llm_mode == "none":
         log.info("no LLM endpoint configured: every pipeline answers with its offline engine")
-    return create_app(settings)
+    return create_app(build(settings))
 
 
 def main() -> int:

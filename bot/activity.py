@@ -1,13 +1,17 @@
-"""Reading a Teams activity: who, where, what text (mentions removed), which files."""
+"""Reading a Teams activity, once: where, who, what text (mentions removed), which files, where replies go;
+and fetching the files it offers."""
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 import aiohttp
 from botbuilder.schema import Activity
 
 from bot.commands import strip_markup
+from bot.connector import Target
+from bot.delivery import target_of
 from channels.base import Attachment, Place, User
 
 log = logging.getLogger(__name__)
@@ -15,7 +19,28 @@ log = logging.getLogger(__name__)
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 
-def place_of(activity: Activity) -> Place:
+@dataclass(frozen=True)
+class ParsedActivity:
+    """What the bot reads from one incoming activity."""
+
+    place: Place  # conversation, channel, team, tenant
+    user: User
+    text: str  # the bot's own mention removed, other mentions reduced to names, Teams markup stripped
+    files: tuple[tuple[str, str], ...]  # (name, download URL) of the files sent in a 1:1 chat
+    target: Target  # where replies go: the conversation (a channel's thread), as replies to this activity
+
+
+def parse_activity(activity: Activity) -> ParsedActivity:
+    return ParsedActivity(
+        place=_place_of(activity),
+        user=_user_of(activity),
+        text=_text_without_mentions(activity),
+        files=_file_attachments(activity),
+        target=target_of(activity),
+    )
+
+
+def _place_of(activity: Activity) -> Place:
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     channel = data.get("channel") or {}
     team = data.get("team") or {}
@@ -27,18 +52,18 @@ def place_of(activity: Activity) -> Place:
         channel_id=str(channel.get("id") or ""),
         channel_name=str(channel.get("name") or ""),
         team_id=str(team.get("id") or ""),
-        tenant_id=str((data.get("tenant") or {}).get("id") or getattr(conversation, "tenant_id", None) or ""),
+        tenant_id=str((data.get("tenant") or {}).get("id") or (conversation.tenant_id if conversation else None) or ""),
     )
 
 
-def user_of(activity: Activity) -> User:
+def _user_of(activity: Activity) -> User:
     sender = activity.from_property
     if sender is None:
         return User(id="")
     return User(id=sender.id or "", name=sender.name or "", aad_object_id=sender.aad_object_id or "")
 
 
-def text_without_mentions(activity: Activity) -> str:
+def _text_without_mentions(activity: Activity) -> str:
     """The message text with the bot's own mention removed and other mentions reduced to names."""
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
@@ -54,7 +79,7 @@ def text_without_mentions(activity: Activity) -> str:
     return strip_markup(text)
 
 
-def file_attachments(activity: Activity) -> list[tuple[str, str]]:
+def _file_attachments(activity: Activity) -> tuple[tuple[str, str], ...]:
     """(name, download URL) of the files sent in a 1:1 chat (Teams' file download info)."""
     files: list[tuple[str, str]] = []
     for attachment in activity.attachments or []:
@@ -62,7 +87,7 @@ def file_attachments(activity: Activity) -> list[tuple[str, str]]:
             url = attachment.content.get("downloadUrl")
             if url:
                 files.append((attachment.name or "file", url))
-    return files
+    return tuple(files)
 
 
 class AttachmentTooLarge(Exception):

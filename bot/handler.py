@@ -1,4 +1,5 @@
-"""The Teams activity handler: thin, it only hands activities to the BotService."""
+"""The Teams activity handler: thin, it only sorts activities — messages and card buttons to the intake, the
+welcome when the bot is added, channel names when channels are created or renamed."""
 from __future__ import annotations
 
 import logging
@@ -8,39 +9,38 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
 
-from bot import activity as teams
+from bot.activity import parse_activity
+from bot.commands import Commands
 from bot.delivery import teams_markdown
-from bot.service import BotService
+from bot.intake import Intake
+from hideki.state.stores import BindingStore
 
 log = logging.getLogger(__name__)
 
 
 class HidekiBot(TeamsActivityHandler):
-    def __init__(self, service: BotService) -> None:
-        self.service = service
+    def __init__(self, intake: Intake, commands: Commands, bindings: BindingStore) -> None:
+        self._intake = intake
+        self._commands = commands
+        self._bindings = bindings
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("hideki_action"):  # Action.Submit from our cards
-            await self.service.on_action(turn_context, value)
+            await self._intake.on_action(turn_context, value)
             return
-        await self.service.on_message(turn_context)
-
-    async def on_teams_members_added(  # pylint: disable=arguments-differ
-        self, teams_members_added: list, team_info: TeamInfo, turn_context: TurnContext
-    ) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in teams_members_added):
-            await turn_context.send_activity(teams_markdown(self.service.welcome_text(teams.place_of(turn_context.activity))))
+        await self._intake.on_message(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        """The welcome, when the bot itself is added (in Teams, the SDK's on_teams_members_added comes here too)."""
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added):
-            await turn_context.send_activity(teams_markdown(self.service.welcome_text(teams.place_of(turn_context.activity))))
+            place = parse_activity(turn_context.activity).place
+            await turn_context.send_activity(teams_markdown(self._commands.welcome_text(place)))
 
     async def on_teams_channel_created(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
         if channel_info and channel_info.id and channel_info.name:
-            self.service.dispatcher.bindings.remember_name(channel_info.id, channel_info.name)
+            self._bindings.remember_name(channel_info.id, channel_info.name)
 
     on_teams_channel_renamed = on_teams_channel_created
 
@@ -51,7 +51,7 @@ class HidekiBot(TeamsActivityHandler):
             action = value.get("action") if isinstance(value.get("action"), dict) else {}
             data = action.get("data")
             if isinstance(data, dict) and data.get("hideki_action"):
-                await self.service.on_action(turn_context, data)
+                await self._intake.on_action(turn_context, data)
             return InvokeResponse(
                 status=200,
                 body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "受け付けました。"},

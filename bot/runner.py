@@ -11,6 +11,8 @@ import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Awaitable, Callable
 
+from hideki.logs import correlation_id
+
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +43,18 @@ class JobRunner:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
+
+    def submit(self, job: Callable[[], Awaitable[None]], cid: str) -> bool:
+        """`try_submit` for the work on one message: it runs (and logs) under the message's correlation id.
+        False, with a warning, when the runner is full."""
+        async def with_cid() -> None:
+            correlation_id.set(cid)
+            await job()
+
+        accepted = self.try_submit(with_cid, name=f"reply-{cid}")
+        if not accepted:
+            log.warning("runner full; message refused", extra={"pending": self.pending})
+        return accepted
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

@@ -42,7 +42,7 @@ class CachingAuthentication(BotFrameworkAuthentication):
 
     @staticmethod
     def _app_id(identity: ClaimsIdentity | None) -> str:
-        claims = getattr(identity, "claims", None) or {}
+        claims = (identity.claims if identity is not None else None) or {}
         return str(claims.get("aud") or claims.get("appid") or "")
 
     async def authenticate_request(self, activity, auth_header: str):

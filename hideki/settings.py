@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     @field_validator("admins", "allowed_tenants", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -187,7 +187,7 @@ class Settings(BaseSettings):
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "hideki.state.db"
+        return self.data_dir / "hideki.db"
 
     @property
     def prompts_override_dir(self) -> Path:

@@ -31,8 +31,7 @@ from knowledge.entries import Entry, ImportResult, Problem, stable_id
 
 MAX_BYTES = 50 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
-CHUNK_MIN = 300
-CHUNK_MAX = 600
+CHUNK_MAX = 600  # characters of one manual chunk at most
 
 FORMATS = {
     ".csv": "CSV", ".xlsx": "Excel", ".md": "Markdown", ".txt": "テキスト",
@@ -79,7 +78,7 @@ def read_source(path: Path | None = None, *, data: bytes | None = None, name: st
         return fail("ファイルが空です。内容を確認してください。")
     try:
         _READERS[ext](data, source, result, max_bytes)
-    except Exception:  # a last guard: a parser library failing on an odd file must not crash the import
+    except Exception:  # a last safety net: a parser library failing on an odd file must not crash the import
         result.problems.append(Problem(source, "", f"ファイルを読み込めませんでした。壊れているか、{FORMATS[ext]} 形式ではない可能性があります。"
                                                    "元のアプリで開けるかを確認し、保存し直してから取り込んでください。"))
     if not result.entries and not result.problems:  # e.g. a header row with nothing under it
@@ -627,8 +626,8 @@ class _Block:
     paragraphs: list[str] = field(default_factory=list)
 
 
-def chunk_text(paragraphs: Iterable[str], min_chars: int = CHUNK_MIN, max_chars: int = CHUNK_MAX) -> list[str]:
-    """Chunks of about min_chars–max_chars made of whole sentences, of even size (760 characters: 2 × 380, not 600 + 160).
+def chunk_text(paragraphs: Iterable[str], max_chars: int = CHUNK_MAX) -> list[str]:
+    """Chunks of at most max_chars made of whole sentences, of even size (760 characters: 2 × 380, not 600 + 160).
 
     A sentence longer than max_chars is cut at 、 or spaces.
     """

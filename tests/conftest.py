@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.server import Parts, build, create_app
+from app import build
+from bot.parts import Parts
+from bot.server import create_app
 from hideki.settings import Settings, load_settings
 from hideki.llm.tokens import install_offline_encodings
 from tests.support.connector import ScriptedConnector
@@ -72,7 +74,7 @@ class RunningBot:
         """Wait until every background job has finished, and the durable queue is empty."""
         import asyncio
 
-        while self.parts.runner.pending or self.parts.service.jobs.depth():
+        while self.parts.runner.pending or self.parts.jobs.depth():
             await asyncio.sleep(0.01)
 
 
@@ -90,7 +92,7 @@ async def start_bot(tmp_path: Path, connector: ScriptedConnector):
     async def start(**overrides: Any) -> RunningBot:
         settings = make_settings(tmp_path, **overrides)
         parts = build(settings)
-        client = TestClient(TestServer(create_app(settings, parts), host="127.0.0.1"))
+        client = TestClient(TestServer(create_app(parts), host="127.0.0.1"))
         await client.start_server()
         clients.append(client)
         return RunningBot(client, parts, settings, connector)

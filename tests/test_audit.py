@@ -19,7 +19,7 @@ async def test_every_answer_is_audited_without_content_unless_enabled(start_bot,
     await bot.post(A.personal_message(connector.url, "会議室の予約方法を教えて"))
     await bot.post(A.channel_message(connector.url, "ヘルプ"))  # a command: not a pipeline call
     await bot.drain()
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert (row["pipeline"], row["model"], row["outcome"], row["user_name"], row["aad_object_id"]) == (
         "chat", "gpt-4o-mini", "ok", "砧 太郎", "aad-staff-2")
     assert row["tokens_in"] > 0 and row["tokens_out"] > 0 and row["llm_calls"] == 1 and row["latency_ms"] >= 0
@@ -30,7 +30,7 @@ async def test_content_is_kept_only_when_enabled_and_offline_answers_are_marked(
     bot = await start_bot(audit_store_content=True)
     await bot.post(A.personal_message(connector.url, "こんにちは"))
     await bot.drain()
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert row["content"] == "こんにちは" and row["outcome"] == "offline" and row["model"] == ""
 
 
@@ -83,7 +83,7 @@ def test_hideki_usage_cli_prints_and_exports_csv(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "departments.csv").write_text("aad_object_id,department\naad-1,防災課\n", encoding="utf-8")
-    log = AuditLog(Database(tmp_path / "hideki.state.db"))
+    log = AuditLog(Database(tmp_path / "hideki.db"))
     for _ in range(3):
         log.record(AuditRecord("c", "u", "防災 一郎", "aad-1", "t", "", "", "conv", "yasashii", "gpt-4o-mini", 1000, 500))
     assert main(["usage", "--by", "department"]) == 0
@@ -106,4 +106,4 @@ def test_hideki_usage_reads_the_shared_database(tmp_path, monkeypatch, capsys, p
     assert main(["usage", "--by", "pipeline"]) == 0
     out = capsys.readouterr().out
     assert "chat\t1\t1000\t500" in out and "qa\t1\t1000\t500" in out
-    assert not (tmp_path / "hideki.state.db").exists()
+    assert not (tmp_path / "hideki.db").exists()

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from bot.server import build
+from app import build
 from hideki.settings import SettingsError
 from tests.conftest import make_settings
 from tests.support import activities as A

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from app import build
 from bot.server import create_app
 from tests.conftest import make_settings
 from tests.support import activities as A
@@ -68,7 +69,7 @@ def threaded_bot(tmp_path_factory):
     async def start():
         connector = await ScriptedConnector().start()
         settings = make_settings(tmp_path_factory.mktemp("fuzz"))
-        runner = web.AppRunner(create_app(settings))
+        runner = web.AppRunner(create_app(build(settings)))
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

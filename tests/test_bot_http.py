@@ -197,7 +197,7 @@ async def test_empty_mention_explains_the_channel(start_bot, connector):
 
 async def test_a_failing_pipeline_apologises_with_a_correlation_id_and_the_bot_keeps_serving(start_bot, connector, caplog):
     bot = await start_bot()
-    chat = bot.parts.service.dispatcher.registry.get("chat")
+    chat = bot.parts.registry.get("chat")
 
     async def explode(request):
         raise RuntimeError("boom")

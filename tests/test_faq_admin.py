@@ -191,7 +191,7 @@ async def test_a_teams_import_that_lost_a_race_says_so_and_changes_nothing(start
     await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("faq.csv", url)]))
     await bot.drain()
     apply = final(connector)["attachments"][0]["content"]["actions"][0]
-    kb = bot.parts.service.dispatcher.registry.get("servicedesk").knowledge
+    kb = bot.parts.registry.get("servicedesk").knowledge
     before = [e.id for e in kb.entries()]
 
     def lost_race(*args, **kwargs):

@@ -32,7 +32,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from bot.server import Parts, build, create_app
+from app import build
+from bot.parts import Parts
+from bot.server import create_app
 from tests.conftest import make_settings
 from tests.support import activities as A
 from tests.support.connector import ScriptedConnector
@@ -253,7 +255,7 @@ def start_threaded_bot(tmp_dir, **overrides: Any):
         connector = await ScriptedConnector().start()
         settings = make_settings(tmp_dir, **overrides)
         parts = build(settings)
-        runner = web.AppRunner(create_app(settings, parts), access_log=None)
+        runner = web.AppRunner(create_app(parts), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -106,12 +106,12 @@ async def test_retention_runs_at_start_up(start_bot, connector, model):
     import time as _time
 
     bot = await start_bot(llm_base_url=model.base_url)
-    memory = bot.parts.service.dispatcher.memory
+    memory = bot.parts.memory
     memory.append("a:old", "user", "古い会話", 3)
     memory._db.connect().execute("UPDATE messages SET created_at = ? WHERE conversation_id = 'a:old'", (_time.time() - 40 * 86400,))
     restarted = await start_bot(llm_base_url=model.base_url)  # on_startup applies the retention
     for _ in range(50):
-        if not restarted.parts.service.dispatcher.memory.recent("a:old", 1000):
+        if not restarted.parts.memory.recent("a:old", 1000):
             break
         await asyncio.sleep(0.02)
-    assert restarted.parts.service.dispatcher.memory.recent("a:old", 1000) == []
+    assert restarted.parts.memory.recent("a:old", 1000) == []

@@ -1,4 +1,4 @@
-"""The PII guard in front of the model, per pipeline: mask (placeholders, restored) or block (nothing sent)."""
+"""The masking client in front of the model, per pipeline: mask (placeholders, restored) or block (nothing sent)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,7 @@ async def test_mask_sends_placeholders_and_restores_the_originals_in_the_answer(
     assert "［氏名1］" in sent and "［電話番号1］" in sent
     answer = connector.latest_answer()["text"]
     assert answer.startswith("山田太郎様") and "090-1234-5678" in answer
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert json.loads(row["pii"]) == {"person_name": 1, "phone": 1}
     metrics = await (await bot.client.get("/metrics")).text()
     assert 'hideki_pii_findings_total{action="mask",category="phone"}' in metrics

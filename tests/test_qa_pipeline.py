@@ -82,5 +82,5 @@ async def test_an_admin_adds_the_pairs_to_the_faq_with_one_button(start_bot, con
         await bot.post(press)
         await bot.drain()
         assert expected in final(connector)["text"]
-    kb = bot.parts.service.dispatcher.registry.get("servicedesk").knowledge
+    kb = bot.parts.registry.get("servicedesk").knowledge
     assert len(kb.entries()) == 4

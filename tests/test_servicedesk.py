@@ -76,7 +76,7 @@ async def test_feedback_buttons_are_stored_with_the_question_and_cited_entries(s
     await bot.post(press)
     await bot.drain()
     assert "管理者が FAQ を見直します" in final(connector)["text"]
-    feedback = bot.parts.service.dispatcher.registry.get("servicedesk")._feedback
+    feedback = bot.parts.registry.get("servicedesk")._feedback
     [gap] = [g for g in feedback.gaps() if g.kind == "down"]
     assert gap.question == "VPNがつながらない" and gap.cited == "ict-002"
 
@@ -134,7 +134,7 @@ async def test_an_admin_imports_an_faq_sheet_in_a_personal_chat_after_a_preview(
     await bot.post(press)
     await bot.drain()
     assert "FAQ を更新しました（版 2）" in final(connector)["text"]
-    kb = bot.parts.service.dispatcher.registry.get("servicedesk").knowledge
+    kb = bot.parts.registry.get("servicedesk").knowledge
     assert [e.id for e in kb.entries()] == ["ict-101"]
     assert [h["action"] for h in kb.history()] == ["import", "import"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.server import build
+from app import build
 from hideki.settings import SettingsError, load_settings
 from prompts import PromptError, PromptLibrary, check_template
 
@@ -130,7 +130,7 @@ def test_python_app_py_starts_offline_in_local_mode_and_answers_health(tmp_path)
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert stderr.count("local mode") == 1  # warned once
-    assert (tmp_path / "data" / "hideki.state.db").exists() and (tmp_path / "data" / "logs" / "hideki.log").exists()
+    assert (tmp_path / "data" / "hideki.db").exists() and (tmp_path / "data" / "logs" / "hideki.log").exists()
 
 
 def test_bad_setup_stops_start_up_with_a_message_naming_the_file(tmp_path):

@@ -21,7 +21,7 @@ CREATE INDEX IF NOT EXISTS things_by_score ON things (score);
 
 def test_open_database_picks_the_engine_from_settings(tmp_path):
     local = open_database(make_settings(tmp_path))
-    assert (local.dialect, local.path) == ("sqlite", tmp_path / "data" / "hideki.state.db")
+    assert (local.dialect, local.path) == ("sqlite", tmp_path / "data" / "hideki.db")
     shared = open_database(make_settings(tmp_path, database_url="postgresql://u:p@db.example/hideki"))
     assert shared.dialect == "postgres"  # no connection is made until one is needed
 

@@ -13,7 +13,7 @@ from tests.support import activities as A
 
 def left_behind(tmp_path, activity: dict, runs: int) -> JobQueue:
     """A job of a process that died `runs` times while running it, after sending its placeholder."""
-    queue = JobQueue(Database(tmp_path / "data" / "hideki.state.db"), lease_s=0)
+    queue = JobQueue(Database(tmp_path / "data" / "hideki.db"), lease_s=0)
     job_id = queue.enqueue(activity["conversation"]["id"], "cid-left", activity)
     for _ in range(runs):
         job = queue.claim(job_id)
@@ -27,7 +27,7 @@ async def test_a_restart_answers_a_job_left_by_a_dead_process_in_its_placeholder
     await bot.drain()
     assert connector.final_texts() == {"bot-placeholder": "モデルの回答: 途中で止まった質問"}
     assert [s.method for s in connector.messages()] == ["PUT"]  # no second placeholder, no second answer
-    [row] = bot.parts.service.dispatcher.audit.rows()
+    [row] = bot.parts.audit.rows()
     assert row["correlation_id"] == "cid-left"
 
 
@@ -41,7 +41,7 @@ async def test_a_job_that_keeps_dying_ends_with_an_apology_and_its_correlation_i
 
 
 async def test_metrics_count_the_open_jobs_of_every_process(tmp_path, start_bot, connector):
-    queue = JobQueue(Database(tmp_path / "data" / "hideki.state.db"))
+    queue = JobQueue(Database(tmp_path / "data" / "hideki.db"))
     job = queue.claim(queue.enqueue("a:personal-29:staff-2", "cid", A.personal_message(connector.url, "あとで")))
     queue.retry_later(job, delay_s=3600)  # open, but not to be run for an hour
     bot = await start_bot()
@@ -53,7 +53,7 @@ async def test_a_process_that_lost_its_job_to_another_one_does_not_answer_too(tm
     bot = await start_bot(llm_base_url=model.base_url)
     await bot.post(A.personal_message(connector.url, "取られる質問"))
     await connector.wait_for(lambda: bool(model.requests))
-    db = Database(tmp_path / "data" / "hideki.state.db")  # another replica took it over after this one stalled past its lease
+    db = Database(tmp_path / "data" / "hideki.db")  # another replica took it over after this one stalled past its lease
     db.connect().execute("UPDATE jobs SET lease_owner = 'other-replica', lease_until = ?", (time.time() + 3600,))
     while bot.parts.runner.pending:
         await asyncio.sleep(0.05)
