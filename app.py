@@ -48,7 +48,7 @@ def build(settings: Settings) -> Parts:
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,
     )
-    registry = build_registry(library, shared, default=settings.default_pipeline)
+    registry = build_registry(library, shared, default=settings.default_pipeline, custom_dir=settings.custom_pipelines_dir)
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     bindings, memory = BindingStore(db), MemoryStore(db)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from channels.base import Action, Attachment, Pipeline, Place, Progress, Reply, Request, User, _no_progress
@@ -64,7 +64,9 @@ class Dispatcher:
     async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
-            pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
+            pipeline = self.registry.for_file(incoming.attachments[0].name, incoming.text) or pipeline
+            if self.registry.find(incoming.text) is pipeline:  # the text only chose the pipeline: it is not input
+                incoming = replace(incoming, text="")
         limit = self.gateway.settings.params_for(pipeline.name, pipeline.params).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal

@@ -68,9 +68,13 @@ class Registry:
                 return pipeline
         return None
 
-    def for_file(self, name: str) -> Pipeline | None:
-        """In a 1:1 chat, a file goes to the pipeline that takes its type (FAQ sheets, transcripts)."""
+    def for_file(self, name: str, wanted: str = "") -> Pipeline | None:
+        """In a 1:1 chat, a file goes to the pipeline that takes its type (FAQ sheets, transcripts): the one the
+        message names (`wanted`, its title or id) if it takes the type, else the first that does."""
         suffix = PurePath(name).suffix.lower()
+        named = self.find(wanted) if wanted.strip() else None
+        if named is not None and suffix in named.file_types:
+            return named
         return next((p for p in self._current().values() if suffix in p.file_types), None)
 
     def route(self, place: Place, stored: BindingStore, file_bindings: Mapping[str, str]) -> Route:
