@@ -18,6 +18,7 @@ from typing import Iterable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+EXAMPLES_DIR = Path(__file__).parent / "examples"  # shipped definitions; not enabled until copied
 MAX_FILE_BYTES = 256 * 1024
 MAX_PIPELINES = 200
 MAX_EXAMPLES = 20

@@ -67,6 +67,11 @@ class Dispatcher:
             pipeline = self.registry.for_file(incoming.attachments[0].name, incoming.text) or pipeline
             if self.registry.find(incoming.text) is pipeline:  # the text only chose the pipeline: it is not input
                 incoming = replace(incoming, text="")
+        return await self.answer_with(pipeline, incoming, progress)
+
+    async def answer_with(self, pipeline: Pipeline, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
+        """Run `pipeline` on `incoming` with everything a routed message gets: input checks, PII guard, memory, audit
+        (`hideki run` names the pipeline itself)."""
         limit = self.gateway.settings.params_for(pipeline.name, pipeline.params).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal
