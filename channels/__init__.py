@@ -3,7 +3,6 @@ to add one without code, put a definition folder under $HIDEKI_DATA_DIR/pipeline
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from channels.base import Pipeline, PipelineContext, Reply, Request
 from channels.chat import ChatPipeline
@@ -13,21 +12,24 @@ from channels.minutes import MinutesPipeline
 from channels.qa import QAPipeline
 from channels.registry import Registry
 from channels.servicedesk import ServiceDeskPipeline
+from channels.upload import DefinitionUpload
 from channels.yasashii import YasashiiPipeline
 from prompts import PromptLibrary
 
 PIPELINES: list[type[Pipeline]] = [ChatPipeline, YasashiiPipeline, QAPipeline, MinutesPipeline, ServiceDeskPipeline]
-RESERVED = Reserved.of((cls.name, cls.title) for cls in PIPELINES)  # what a custom pipeline may not be called
+# what a custom pipeline may not be called
+RESERVED = Reserved.of((cls.name, cls.title) for cls in [*PIPELINES, DefinitionUpload])
 
 
-def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat",
-                   custom_dir: Path | None = None) -> Registry:
+def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat") -> Registry:
     """Instantiate every pipeline with its checked prompt set and the shared services in `shared`, plus the custom
-    pipelines defined under `custom_dir` (raises PromptError / ValueError / DefinitionError on bad files)."""
-    pipelines = [cls(replace(shared, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
+    pipelines defined under `shared.custom_pipelines_dir` and the admin's upload of definitions (raises
+    PromptError / ValueError / DefinitionError on bad files)."""
+    pipelines: list[Pipeline] = [cls(replace(shared, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
     custom = None
-    if custom_dir is not None:
-        custom = CustomPipelines(custom_dir, RESERVED, shared)
+    if shared.custom_pipelines_dir is not None:
+        pipelines.append(DefinitionUpload(shared, RESERVED))
+        custom = CustomPipelines(shared.custom_pipelines_dir, RESERVED, shared)
         custom.load()
     return Registry(pipelines, default=default, custom=custom)
 

@@ -203,6 +203,7 @@ class PipelineContext:
     admins: tuple[str, ...] = ()
     helpdesk_contact: str = "ICTヘルプデスク"
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
+    custom_pipelines_dir: Path | None = None  # pipelines defined by files ($HIDEKI_DATA_DIR/pipelines)
 
     def dictionaries(self, pattern: str) -> list[Path]:
         if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():

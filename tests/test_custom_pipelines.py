@@ -150,7 +150,7 @@ def registry(tmp_path):
     def make(**folders: str):
         for name, toml in folders.items():
             write(tmp_path / "pipelines" / name, toml)
-        return build_registry(PromptLibrary(), PipelineContext(), custom_dir=tmp_path / "pipelines")
+        return build_registry(PromptLibrary(), PipelineContext(custom_pipelines_dir=tmp_path / "pipelines"))
     return make
 
 
@@ -269,4 +269,4 @@ def test_new_edited_broken_and_removed_definitions_are_picked_up_and_a_broken_ed
 def test_start_up_stops_on_a_broken_definition(tmp_path):
     write(tmp_path / "pipelines" / "bad", 'title = "x"\ndescription = "y"\nsystem = "s"\ncolour = "red"\n')
     with pytest.raises(DefinitionError, match=r"bad/pipeline.toml の 4 行目: colour: 知らない項目です"):
-        build_registry(PromptLibrary(), PipelineContext(), custom_dir=tmp_path / "pipelines")
+        build_registry(PromptLibrary(), PipelineContext(custom_pipelines_dir=tmp_path / "pipelines"))

@@ -121,3 +121,70 @@ def test_a_binding_to_an_unknown_pipeline_still_stops_start_up(tmp_path, data_di
     (data_dir / "hideki.toml").write_text('[bindings]\n"19:x@thread.tacv2" = "honyaku"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="未登録のパイプライン 'honyaku'"):
         build(make_settings(tmp_path))
+
+
+EIYAKU = """\
+id = "eiyaku"
+title = "英訳"
+description = "外国人住民向けに、やさしい英語に訳します。"
+system = "Translate into plain English."
+"""
+
+
+async def press(bot, connector, button: dict, aad: str = ADMIN) -> None:
+    activity = A.personal_message(connector.url, "", aad=aad)
+    activity.update(text=None, value=button["data"])
+    await bot.post(activity)
+    await bot.drain()
+
+
+async def test_an_admin_uploads_a_definition_sees_a_preview_and_applies_it(start_bot, connector, data_dir, monkeypatch):
+    monkeypatch.setattr(channels.custom, "RECHECK_S", 0.0)
+    bot = await start_bot()
+    url = connector.file_url("eiyaku.toml", EIYAKU.encode())
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("eiyaku.toml", url)]))
+    await bot.drain()
+    preview = connector.latest_answer()
+    assert "**パイプライン定義の確認**: 新しい機能「英訳」（eiyaku）を追加します" in preview["text"]
+    assert "Translate into plain English." in preview["text"] and "${input}" in preview["text"]
+    apply, cancel = preview["attachments"][0]["content"]["actions"]
+    assert (apply["title"], cancel["title"]) == ("反映", "取り消し")
+    await press(bot, connector, apply)
+    assert "**英訳**（eiyaku）を反映しました" in answer(connector)
+    assert (data_dir / "pipelines" / "eiyaku" / "pipeline.toml").read_text(encoding="utf-8") == EIYAKU
+    await bot.post(A.channel_message(connector.url, "設定 英訳", channel_id="19:en@thread.tacv2", aad=ADMIN))
+    await bot.drain()
+    assert "**英訳** に設定しました" in answer(connector)
+
+    # a second version: the preview says what changes, the first version goes to the history
+    url = connector.file_url("eiyaku.toml", EIYAKU.replace("plain English.", "plain English for residents.").encode())
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("eiyaku.toml", url)]))
+    await bot.drain()
+    preview = connector.latest_answer()
+    assert "「英訳」（eiyaku）を置き換えます（変わる項目: システムプロンプト）" in preview["text"]
+    await press(bot, connector, preview["attachments"][0]["content"]["actions"][1])  # 取り消し
+    assert "取り消しました" in answer(connector)
+    assert "plain English." in (data_dir / "pipelines" / "eiyaku" / "pipeline.toml").read_text(encoding="utf-8")
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("eiyaku.toml", url)]))
+    await bot.drain()
+    await press(bot, connector, connector.latest_answer()["attachments"][0]["content"]["actions"][0])
+    assert "前の版は .history/eiyaku/" in answer(connector)
+    [kept] = (data_dir / "pipelines" / ".history" / "eiyaku").iterdir()
+    assert (kept / "pipeline.toml").read_text(encoding="utf-8") == EIYAKU
+
+
+async def test_a_broken_upload_is_refused_with_the_line_and_a_non_admin_politely(start_bot, connector, data_dir):
+    bot = await start_bot()
+    url = connector.file_url("eiyaku.toml", (EIYAKU + 'system2 = "x"\n').encode())
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("eiyaku.toml", url)]))
+    await bot.drain()
+    assert "この定義は反映できません" in answer(connector) and "eiyaku.toml の 5 行目: system2: 知らない項目です" in answer(connector)
+    url = connector.file_url("pipeline.toml", 'title = "x"\ndescription = "y"\nsystem = "s"\n'.encode("utf-16"))
+    await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("pipeline.toml", url)]))
+    await bot.drain()
+    assert "UTF-8 ではありません" in answer(connector)
+    url = connector.file_url("eiyaku.toml", EIYAKU.encode())
+    await bot.post(A.personal_message(connector.url, "", aad="aad-staff-1", attachments=[A.file_attachment("eiyaku.toml", url)]))
+    await bot.drain()
+    assert answer(connector).startswith("パイプライン定義の反映は、管理者だけができます。")
+    assert not (data_dir / "pipelines" / "eiyaku").exists()
