@@ -35,10 +35,6 @@ def has_kanji(text: str) -> bool:
     return KANJI_RE.search(text) is not None
 
 
-def is_kana(ch: str) -> bool:
-    return _KANA_RUN.match(ch) is not None
-
-
 def is_all_kana(text: str) -> bool:
     return _KANA_RUN.fullmatch(text) is not None
 
