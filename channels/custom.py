@@ -200,7 +200,7 @@ class CustomPipeline(Pipeline):
 
     def _offline_answer(self, engine: str, text: str) -> str:
         if engine == "summary":
-            from hideki.minutes.extract import summarize
+            from hideki.minutes.summary import summarize
 
             low, high = SUMMARY_CHARS
             return summarize(text, max(low, min(high, len(text) // 4)))
