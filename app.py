@@ -47,6 +47,7 @@ def build(settings: Settings) -> Parts:
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,
+        custom_pipelines_dir=settings.custom_pipelines_dir,
     )
     registry = build_registry(library, shared, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping
 
 from hideki.llm.gateway import LLMClient, LLMError, Usage
+from hideki.settings import PipelineParams
 from hideki.state.stores import FeedbackStore, ResultStore, Turn
 from knowledge.store import KnowledgeBase
 from prompts import PromptSet
@@ -177,6 +178,7 @@ class Pipeline(ABC):
     uses_memory: ClassVar[bool] = False  # the request carries the conversation so far, and the reply is stored
     max_input_chars: ClassVar[int | None] = None  # longest message accepted (settings may override); None: no limit
     prompts: ClassVar[Mapping[str, tuple[str, ...]]] = {}  # template name -> the placeholders it declares
+    params: ClassVar[PipelineParams] = PipelineParams()  # model parameters it brings itself; hideki.toml wins
 
     @abstractmethod
     async def run(self, request: Request) -> Reply:
@@ -227,6 +229,7 @@ class PipelineContext:
     admins: tuple[str, ...] = ()
     helpdesk_contact: str = "ICTヘルプデスク"
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
+    custom_pipelines_dir: Path | None = None  # pipelines defined by files ($HIDEKI_DATA_DIR/pipelines)
 
     def dictionaries(self, pattern: str) -> list[Path]:
         if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():

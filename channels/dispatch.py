@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
-from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
+from channels.base import Action, Attachment, Pipeline, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
 from hideki.state.audit import AuditLog, AuditRecord
 from hideki.llm.gateway import LLMClient, LLMGateway
@@ -49,10 +49,10 @@ class Dispatcher:
         self.memory_tokens = memory_tokens
         self._counter = TokenCounter(gateway.settings.llm_model)
 
-    def _client_for(self, pipeline: str) -> tuple[LLMClient | MaskingClient | None, MaskingClient | None]:
+    def _client_for(self, pipeline: Pipeline) -> tuple[LLMClient | MaskingClient | None, MaskingClient | None]:
         """The pipeline's model client (None offline), and the PII masking client if it is one (it counts findings)."""
-        client = self.gateway.client_for(pipeline)
-        mode = self.gateway.settings.params_for(pipeline).pii
+        client = self.gateway.client_for(pipeline.name, pipeline.params)
+        mode = self.gateway.settings.params_for(pipeline.name, pipeline.params).pii
         if client is None or mode == "off":
             return client, None
         masking = MaskingClient(client, mode)
@@ -64,11 +64,18 @@ class Dispatcher:
     async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
-            pipeline = self.registry.for_attachment(incoming.attachments[0]) or pipeline
-        limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or pipeline.max_input_chars  # settings win
+            pipeline = self.registry.for_attachment(incoming.attachments[0], incoming.text) or pipeline
+            if self.registry.find(incoming.text) is pipeline:  # the text only chose the pipeline: it is not input
+                incoming = replace(incoming, text="")
+        return await self.answer_with(pipeline, incoming, progress)
+
+    async def answer_with(self, pipeline: Pipeline, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
+        """Run `pipeline` on `incoming` with everything a routed message gets: input checks, PII guard, memory, audit
+        (`hideki run` names the pipeline itself)."""
+        limit = self.gateway.settings.params_for(pipeline.name, pipeline.params).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal
-        llm, masking = self._client_for(pipeline.name)
+        llm, masking = self._client_for(pipeline)
         conversation = incoming.place.conversation_id
         request = Request(
             text=incoming.text,

@@ -1,7 +1,7 @@
 import pytest
 
 from hideki.japanese.eras import (
-    add_weekdays, convert_eras, era_year, find_dates, to_western, weekday_errors, weekday_of,
+    add_weekdays, convert_eras, era_year, find_dates, to_western, weekday_of,
 )
 
 
@@ -36,12 +36,6 @@ def test_add_weekdays_to_western_dates():
     assert add_weekdays("2025年4月1日（火）に") == "2025年4月1日（火）に"
     assert add_weekdays("2025年4月1日(月曜日)") == "2025年4月1日(月曜日)"  # kept as written
     assert to_western("令和8年1月1日と2025年12月31日") == "2026年1月1日（木）と2025年12月31日（水）"
-
-
-def test_wrong_weekday_is_flagged():
-    errors = weekday_errors("2025年4月1日（月）と令和7年4月2日（水）と2025年4月3日（金曜日）")
-    assert sorted((e.written, e.expected) for e in errors) == [("月", "火"), ("金", "木")]
-    assert weekday_errors("2025年4月1日（火）") == []
 
 
 def test_helpers():

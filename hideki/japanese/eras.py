@@ -3,7 +3,6 @@
     convert_eras("令和7年4月1日")   -> "2025年4月1日（火）"
     convert_eras("令和7年度")       -> "2025年度"
     add_weekdays("2025年4月1日")    -> "2025年4月1日（火）"
-    weekday_errors("2025年4月1日（月）") -> [WeekdayError(..., expected="火")]
 
 Digits may be ASCII, full-width or kanji numerals (令和七年四月一日, 二〇二五年); 元年 is year 1.
 Impossible dates (2月30日) are converted without a weekday. `find_dates` lists every date mention (full or
@@ -101,34 +100,6 @@ def add_weekdays(text: str) -> str:
 def to_western(text: str) -> str:
     """convert_eras + add_weekdays: every full date in Western form with its weekday."""
     return add_weekdays(convert_eras(text))
-
-
-@dataclass(frozen=True)
-class WeekdayError:
-    text: str        # the date as written, with its weekday
-    written: str     # weekday as written
-    expected: str    # weekday of the date
-
-
-def weekday_errors(text: str) -> list[WeekdayError]:
-    """Dates whose written weekday is wrong (e.g. 2025年4月1日（月）: it is a Tuesday)."""
-    errors: list[WeekdayError] = []
-    for pattern, western in ((ERA_DATE, False), (WESTERN_DATE, True)):
-        for m in pattern.finditer(text):
-            if m.group("wd") is None or not m.group("month") or not m.group("day"):
-                continue
-            try:
-                if western:
-                    year = parse_number(m.group("year"))
-                else:
-                    year = era_year(m.group("era"), _era_year_number(m.group("year")))
-                month, day = parse_number(m.group("month")), parse_number(m.group("day"))
-            except ValueError:
-                continue
-            expected = weekday_of(year, month, day)
-            if expected and expected != m.group("wd"):
-                errors.append(WeekdayError(m.group(0), m.group("wd"), expected))
-    return errors
 
 
 @dataclass(frozen=True)

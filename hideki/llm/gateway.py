@@ -270,13 +270,14 @@ class LLMGateway:
         where = s.azure_endpoint if s.llm_mode == "azure" else (s.llm_base_url or "OpenAI")
         return f"{s.llm_model} @ {where}"
 
-    def client_for(self, pipeline: str) -> LLMClient | None:
+    def client_for(self, pipeline: str, declared: PipelineParams | None = None) -> LLMClient | None:
+        """The model client of a pipeline (None offline); `declared` is what the pipeline brings itself."""
         if self._api is None:
             return None
         s = self.settings
         return LLMClient(
             self._api,
-            s.params_for(pipeline),
+            s.params_for(pipeline, declared),
             RetryPolicy(s.llm_max_retries, s.llm_backoff_s, s.llm_max_backoff_s),
             s.llm_timeout_s,
             self.breaker,

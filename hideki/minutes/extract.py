@@ -2,7 +2,6 @@
 
     m = extract_minutes(parse_transcript(data, name), meeting_date=date(2025, 4, 1))
     sections(m)                                      # Markdown of each part: the minutes template's placeholders
-    render_minutes(m, template)                      # the template (prompts/minutes/minutes.md) filled in
 
 What is extracted and how:
   * attendees: the speakers (plus a 出席者 header), in order of appearance;
@@ -29,7 +28,6 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from string import Template
 from typing import Iterable, Sequence
 
 from hideki.japanese.eras import WEEKDAYS
@@ -723,8 +721,3 @@ def sections(m: Minutes) -> dict[str, str]:
         "next_meeting": bullets([m.next_meeting] if m.next_meeting else [], "未定"),
         "pending": bullets([f"{i.text}（{trace(i.start, i.speaker, i.line)}）" for i in m.pending]),
     }
-
-
-def render_minutes(m: Minutes, template: Template) -> str:
-    """Markdown minutes for Teams: the minutes template (prompts/minutes/minutes.md) filled with `sections`."""
-    return template.substitute(sections(m))

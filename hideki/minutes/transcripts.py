@@ -341,7 +341,6 @@ def parse_vtt(text: str) -> Transcript:
     utterances: list[Utterance] = []
     i = 1
     n = len(lines)
-    untagged = 0
     while i < n:
         m = _VTT_TIMING_RE.match(lines[i])
         if not m:
@@ -365,7 +364,6 @@ def parse_vtt(text: str) -> Transcript:
             if hit is not None:
                 pieces.append((hit[0], hit[1]))
             else:
-                untagged += 1
                 pieces.append(("", body))
         for name, piece in pieces:
             speaker = _clean_speaker(name)
