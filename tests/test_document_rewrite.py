@@ -187,3 +187,29 @@ async def test_qa_reads_a_notice_sent_as_a_file(registry, tmp_path) -> None:
     reply = await registry.get("qa").run(Request(text="", user=User("u1"), place=Place("cli", "channel", "cli"),
                                                  attachments=[attachment(path)]))
     assert "質問と回答" in reply.text and reply.files[0].name == "Q&A.xlsx"
+
+
+def test_hideki_run_writes_the_answers_file_with_o(tmp_path, monkeypatch, capsys) -> None:
+    from hideki.cli.main import main
+
+    monkeypatch.setenv("HIDEKI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HIDEKI_FAQ_SEED", "")
+    monkeypatch.chdir(tmp_path)
+    source = notice(tmp_path / "notice.docx")
+    assert main(["run", "yasashii", str(source), "-o", str(tmp_path / "easy.docx")]) == 0
+    out, err = capsys.readouterr()
+    assert "Word 文書を作りました" in out and "📏 1文の平均" in err and "書き出しました" in err
+    easy = docx.Document(str(tmp_path / "easy.docx"))
+    assert easy.paragraphs[0].style.name == "Heading 1" and ruby_pairs(easy.element.body)
+
+    assert main(["run", "minutes", str(MEETINGS / "01_bousai.vtt"), "-o", str(tmp_path / "minutes.docx")]) == 0
+    assert docx.Document(str(tmp_path / "minutes.docx")).tables
+    (tmp_path / "gomi.txt").write_text("粗大ごみは、事前に申し込みが必要です。申し込みは、電話またはインターネットで受け付けます。"
+                                       "手数料は1点につき400円です。", encoding="utf-8")
+    assert main(["run", "qa", str(tmp_path / "gomi.txt"), "-o", str(tmp_path / "faq.xlsx")]) == 0
+    assert load_workbook(tmp_path / "faq.xlsx").active.max_row > 1
+    capsys.readouterr()
+
+    assert main(["run", "qa", str(tmp_path / "gomi.txt"), "-o", str(tmp_path / "faq.docx")]) == 2
+    assert "作れる形式: .xlsx" in capsys.readouterr().err and not (tmp_path / "faq.docx").exists()
+    assert main(["run", "yasashii", str(source), "-o", str(source)]) == 2
