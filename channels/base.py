@@ -194,7 +194,7 @@ class Pipeline(ABC):
 
 @dataclass(frozen=True)
 class PipelineContext:
-    """What a pipeline may use when it is built: its prompt set and shared services."""
+    """What a pipeline may use when it is built: its prompt set and the services every pipeline may use."""
 
     prompts: PromptSet | None = None  # set per pipeline by build_registry
     results: ResultStore | None = None
