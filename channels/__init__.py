@@ -22,7 +22,7 @@ RESERVED = Reserved.of((cls.name, cls.title) for cls in [*PIPELINES, DefinitionU
 
 
 def build_registry(library: PromptLibrary, context: PipelineContext, default: str = "chat") -> Registry:
-    """Instantiate every pipeline with its checked prompt set and the context services in `context`, plus the custom
+    """Instantiate every pipeline with its checked prompt set and the services in `context`, plus the custom
     pipelines defined under `context.custom_pipelines_dir` and the admin's upload of definitions (raises
     PromptError / ValueError / DefinitionError on bad files)."""
     pipelines: list[Pipeline] = [cls(replace(context, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
