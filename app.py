@@ -40,7 +40,7 @@ def build(settings: Settings) -> Parts:
     settings.check_production()
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
     db = open_database(settings)
-    shared = PipelineContext(
+    context = PipelineContext(
         results=ResultStore(db),
         feedback=FeedbackStore(db),
         knowledge=open_and_seed_knowledge_base(settings),
@@ -49,7 +49,7 @@ def build(settings: Settings) -> Parts:
         dictionaries_dir=settings.dictionaries_dir,
         custom_pipelines_dir=settings.custom_pipelines_dir,
     )
-    registry = build_registry(library, shared, default=settings.default_pipeline)
+    registry = build_registry(library, context, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     bindings, memory = BindingStore(db), MemoryStore(db)
@@ -81,7 +81,7 @@ def prepare(settings: Settings) -> web.Application:
             "local mode: MicrosoftAppId is not set, so Bot Framework token validation is off. "
             "Use this only with the Agents Playground or on a closed test machine."
         )
-    log.info("shared engines", extra={
+    log.info("state engines", extra={
         "database": "postgresql" if settings.database_url.get_secret_value() else "sqlite",
         "locks_and_rate_limits": "redis" if settings.redis_url.get_secret_value() else "in-process",
         "vectors": "chroma server" if settings.chroma_url else "chroma on disk",

@@ -21,15 +21,15 @@ PIPELINES: list[type[Pipeline]] = [ChatPipeline, YasashiiPipeline, QAPipeline, M
 RESERVED = Reserved.of((cls.name, cls.title) for cls in [*PIPELINES, DefinitionUpload])
 
 
-def build_registry(library: PromptLibrary, shared: PipelineContext, default: str = "chat") -> Registry:
-    """Instantiate every pipeline with its checked prompt set and the shared services in `shared`, plus the custom
-    pipelines defined under `shared.custom_pipelines_dir` and the admin's upload of definitions (raises
+def build_registry(library: PromptLibrary, context: PipelineContext, default: str = "chat") -> Registry:
+    """Instantiate every pipeline with its checked prompt set and the services in `context`, plus the custom
+    pipelines defined under `context.custom_pipelines_dir` and the admin's upload of definitions (raises
     PromptError / ValueError / DefinitionError on bad files)."""
-    pipelines: list[Pipeline] = [cls(replace(shared, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
+    pipelines: list[Pipeline] = [cls(replace(context, prompts=library.load(cls.name, cls.prompts))) for cls in PIPELINES]
     custom = None
-    if shared.custom_pipelines_dir is not None:
-        pipelines.append(DefinitionUpload(shared, RESERVED))
-        custom = CustomPipelines(shared.custom_pipelines_dir, RESERVED, shared)
+    if context.custom_pipelines_dir is not None:
+        pipelines.append(DefinitionUpload(context, RESERVED))
+        custom = CustomPipelines(context.custom_pipelines_dir, RESERVED, context)
         custom.load()
     return Registry(pipelines, default=default, custom=custom)
 

@@ -175,6 +175,7 @@ class Pipeline(ABC):
     title: ClassVar[str]  # Japanese name shown to users
     description: ClassVar[str]  # one line, shown by ヘルプ and in answer to an empty message
     file_types: ClassVar[tuple[str, ...]] = ()  # file suffixes (".vtt") this pipeline takes in a 1:1 chat
+    bindable: ClassVar[bool] = True  # a channel can be bound to it and ヘルプ lists it (False: reached by file type only)
     uses_memory: ClassVar[bool] = False  # the request carries the conversation so far, and the reply is stored
     max_input_chars: ClassVar[int | None] = None  # longest message accepted (settings may override); None: no limit
     prompts: ClassVar[Mapping[str, tuple[str, ...]]] = {}  # template name -> the placeholders it declares
@@ -220,7 +221,7 @@ class Pipeline(ABC):
 
 @dataclass(frozen=True)
 class PipelineContext:
-    """What a pipeline may use when it is built: its prompt set and shared services."""
+    """What a pipeline may use when it is built: its prompt set and the services every pipeline may use."""
 
     prompts: PromptSet | None = None  # set per pipeline by build_registry
     results: ResultStore | None = None

@@ -68,6 +68,15 @@ class Registry:
                 return pipeline
         return None
 
+    def bindable(self) -> list[Pipeline]:
+        """The pipelines a channel can be bound to, as ヘルプ lists them."""
+        return [p for p in self if p.bindable]
+
+    def find_bindable(self, word: str) -> Pipeline | None:
+        """`find`, for bindings: None for a pipeline that cannot be bound."""
+        pipeline = self.find(word)
+        return pipeline if pipeline is not None and pipeline.bindable else None
+
     def for_file(self, name: str, wanted: str = "") -> Pipeline | None:
         """In a 1:1 chat, a file goes to the pipeline that takes its type (FAQ sheets, transcripts): the one the
         message names (`wanted`, its title or id) if it takes the type, else the first that does."""
@@ -95,10 +104,10 @@ class Registry:
         if place.kind == "personal":
             return Route(self.get(self.personal), "1対1チャット")
         key = binding_key(place)
-        if key and (binding := stored.get(key)) and (pipeline := self.find(binding.pipeline)):
+        if key and (binding := stored.get(key)) and (pipeline := self.find_bindable(binding.pipeline)):
             return Route(pipeline, "Teams から設定")
         for candidate, source in ((key, "設定ファイル（チャネルID）"), (place.channel_name, "設定ファイル（チャネル名）")):
-            if candidate and (name := file_bindings.get(candidate)) and (pipeline := self.find(name)):
+            if candidate and (name := file_bindings.get(candidate)) and (pipeline := self.find_bindable(name)):
                 return Route(pipeline, source)
         return Route(self.get(self.default), "既定")
 
@@ -111,8 +120,8 @@ def binding_key(place: Place) -> str:
 def validate_bindings(registry: Registry, file_bindings: Mapping[str, str]) -> None:
     """Start-up check: every binding in the settings file names a registered pipeline."""
     for channel, name in file_bindings.items():
-        if registry.find(name) is None:
+        if registry.find_bindable(name) is None:
             raise ValueError(
                 f"設定ファイルの bindings で、チャネル '{channel}' に未登録のパイプライン '{name}' が指定されています"
-                f"（使えるもの: {', '.join(registry.names())}）"
+                f"（使えるもの: {', '.join(p.name for p in registry.bindable())}）"
             )

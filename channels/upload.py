@@ -29,6 +29,7 @@ class DefinitionUpload(Pipeline):
     title = "パイプライン定義"
     description = "管理者が1対1チャットで pipeline.toml を送ると、内容を確かめたうえで新しい機能として反映します。"
     file_types = (".toml",)
+    bindable = False  # reached only by sending a .toml in a 1:1 chat
 
     def __init__(self, context: PipelineContext, reserved: Reserved = Reserved()) -> None:
         self._results = context.results

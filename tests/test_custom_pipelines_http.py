@@ -188,3 +188,15 @@ async def test_a_broken_upload_is_refused_with_the_line_and_a_non_admin_politely
     await bot.drain()
     assert answer(connector).startswith("パイプライン定義の反映は、管理者だけができます。")
     assert not (data_dir / "pipelines" / "eiyaku").exists()
+
+
+async def test_the_definition_upload_is_not_a_channel_function(start_bot, connector, data_dir):
+    """パイプライン定義 is reached by sending a .toml in a 1:1 chat: ヘルプ does not list it and 設定 refuses it."""
+    bot = await start_bot()
+    await bot.post(A.channel_message(connector.url, "ヘルプ", channel_id=CHANNEL))
+    await bot.drain()
+    assert "文章校正" in answer(connector) and "パイプライン定義" not in answer(connector)
+    await bot.post(A.channel_message(connector.url, "設定 パイプライン定義", channel_id=CHANNEL, aad=ADMIN))
+    await bot.drain()
+    assert answer(connector).startswith("「パイプライン定義」という機能はありません。")
+    assert "パイプライン定義" not in answer(connector).split("使える機能:", 1)[1]
