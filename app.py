@@ -18,6 +18,7 @@ from channels import build_registry
 from channels.base import PipelineContext
 from channels.dispatch import Dispatcher
 from channels.registry import validate_bindings
+from channels.stored import DefinitionStore
 from hideki.llm.gateway import LLMGateway
 from hideki.llm.tokens import install_offline_encodings
 from hideki.logs import setup_logging
@@ -48,6 +49,7 @@ def build(settings: Settings) -> Parts:
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,
         custom_pipelines_dir=settings.custom_pipelines_dir,
+        definitions=DefinitionStore(db),
     )
     registry = build_registry(library, context, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping
 
+from channels.stored import DefinitionStore
 from hideki.llm.gateway import LLMClient, LLMError, Usage
 from hideki.settings import PipelineParams
 from hideki.state.stores import FeedbackStore, ResultStore, Turn
@@ -231,6 +232,7 @@ class PipelineContext:
     helpdesk_contact: str = "ICTヘルプデスク"
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
     custom_pipelines_dir: Path | None = None  # pipelines defined by files ($HIDEKI_DATA_DIR/pipelines)
+    definitions: DefinitionStore | None = None  # their versions in the database (channels.stored)
 
     def dictionaries(self, pattern: str) -> list[Path]:
         if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():

@@ -10,7 +10,9 @@ Offline (or when the model fails): the offline engine it names, else one line sa
 
 `CustomPipelines` keeps the pipelines of `$HIDEKI_DATA_DIR/pipelines/` current: the registry asks it at most every
 few seconds whether a folder changed; a changed definition replaces the old one once it passes the check, and a
-broken edit is logged while the previous version stays in use.
+broken edit is logged while the previous version stays in use. With a definition store (channels.stored) it first
+writes into the folder what changed in the database (an upload or rollback on any replica), so the folder stays the
+one source it reads.
 """
 from __future__ import annotations
 
@@ -31,12 +33,13 @@ from channels.base import Pipeline, PipelineContext, Reply, Request, offline_not
 from channels.definitions import (
     FILE_NAMES, Definition, DefinitionError, Reserved, check_titles, folders, load_folder,
 )
+from channels.stored import FolderSync
 from hideki.llm.gateway import LLMError, Usage
 from hideki.settings import PipelineParams
 
 log = logging.getLogger(__name__)
 
-RECHECK_S = 3.0  # how often a running bot looks for new or edited definitions
+RECHECK_S = 3.0  # how often a running bot looks for new or edited definitions (in the folder and the database)
 NEEDS_MODEL = "ℹ️ 「{title}」には生成AIモデルが必要です。生成AIモデルが使えるようになってから、もう一度送ってください。"
 SUMMARY_CHARS = (200, 800)  # the offline summary: a quarter of the input, within these bounds
 _TABLE_LINE = re.compile(r"^\s*\|.*\|\s*$")
@@ -228,9 +231,12 @@ class CustomPipelines:
         self._rejected: dict[str, tuple] = {}  # broken edits, logged once
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._sync = FolderSync(context.definitions, directory, reserved) if context.definitions is not None else None
 
     def load(self) -> list[CustomPipeline]:
         """Start-up: every definition must pass (raises DefinitionError naming the file and line)."""
+        if self._sync is not None:
+            self._sync.sync()
         loaded = {}
         for folder in folders(self.directory):
             loaded[folder.name] = _Loaded(self._build(load_folder(folder, self.reserved)), _stamp(folder))
@@ -249,6 +255,7 @@ class CustomPipelines:
             return False
         with self._lock:
             self._checked_at = now
+            written = self._from_database()
             try:
                 found = folders(self.directory)
             except DefinitionError as exc:
@@ -264,9 +271,10 @@ class CustomPipelines:
                 log.info("custom pipeline removed", extra={"pipeline": name})
             for folder in found:
                 stamp = _stamp(folder)
-                if (current := loaded.get(folder.name)) is not None and current.stamp == stamp:
+                fresh = folder.name in written  # rewritten just now: its stamp may look the same within a clock tick
+                if (current := loaded.get(folder.name)) is not None and current.stamp == stamp and not fresh:
                     continue
-                if self._rejected.get(folder.name) == stamp:
+                if self._rejected.get(folder.name) == stamp and not fresh:
                     continue
                 try:
                     definition = load_folder(folder, self.reserved)
@@ -282,6 +290,17 @@ class CustomPipelines:
                 log.info("custom pipeline loaded", extra={"pipeline": folder.name, "path": str(definition.where)})
             self._loaded = loaded
             return changed
+
+    def _from_database(self) -> set[str]:
+        """Write what changed in the database into the folder; the ids written. A database that cannot be reached
+        is logged, and the folder is served as it is."""
+        if self._sync is None:
+            return set()
+        try:
+            return self._sync.sync()
+        except (self._sync.store.db.Error, OSError) as exc:  # try again at the next look
+            log.warning("stored custom pipelines not checked, the folder is served as it is: %s", exc)
+            return set()
 
     def _build(self, definition: Definition) -> CustomPipeline:
         return CustomPipeline.of(definition)(self.context)

@@ -1,24 +1,20 @@
 """パイプライン定義: an admin sends a `pipeline.toml` in a 1:1 chat, sees a preview, and presses 反映 or 取り消し.
 
 The file is checked exactly as a definition on disk is (channels.definitions); the preview shows the title,
-description, prompts and what changes. 反映 writes it to `$HIDEKI_DATA_DIR/pipelines/<id>/pipeline.toml` (the
-running bot picks it up within seconds, like any edited definition) after copying the previous version to
-`pipelines/.history/<id>/<time>/`. Non-admins get a polite refusal.
+description, prompts and what changes. 反映 stores it as a new version in the database (channels.stored: history,
+rollback, every replica writes it into its folder within seconds) and writes it to
+`$HIDEKI_DATA_DIR/pipelines/<id>/pipeline.toml` at once, after copying the previous files to
+`pipelines/.history/<id>/<time>-<who>/`. Non-admins get a polite refusal.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import shutil
 from pathlib import Path, PurePath
 
 from channels.base import Action, Button, Pipeline, PipelineContext, Reply, Request
-from channels.definitions import (
-    FILE_NAMES, Definition, DefinitionError, Reserved, check_titles, folders, load_folder, parse_definition,
-)
+from channels.definitions import Definition, DefinitionError, Reserved
+from channels.stored import check_new, describe_change, existing, write_folder
 
-HISTORY = ".history"
 PROMPT_SHOWN = 600  # characters of each prompt in the preview
 ADMINS_ONLY = ("パイプライン定義の反映は、管理者だけができます。新しい機能を使いたいときは、"
                "pipeline.toml を管理者に渡して依頼してください。")
@@ -35,6 +31,7 @@ class DefinitionUpload(Pipeline):
         self._results = context.results
         self._admins = set(context.admins)
         self._directory = context.custom_pipelines_dir
+        self._store = context.definitions
         self._reserved = reserved
 
     def _is_admin(self, aad_object_id: str) -> bool:
@@ -76,9 +73,15 @@ class DefinitionUpload(Pipeline):
             definition = self._check(upload["name"], upload["toml"].encode("utf-8"))
         except DefinitionError as exc:
             return Reply(f"反映できませんでした。\n\n{exc}", remember=False)
-        kept = self._store(definition.id, upload["toml"], action.user.aad_object_id)
+        assert self._directory is not None  # _check refused otherwise
+        who = action.user.aad_object_id
+        version = None
+        if self._store is not None:
+            version = self._store.apply(definition.id, upload["toml"], who, self._change(definition, done=True))
+        kept = write_folder(self._directory, definition.id, upload["toml"], who, version)
+        stored = f"版 {version} として保存しました（hideki pipelines history {definition.id}）。" if version else ""
         history = f"前の版は {kept} に残しました。" if kept else ""
-        return Reply(f"**{definition.title}**（{definition.id}）を反映しました。数秒で使えるようになります。{history}\n\n"
+        return Reply(f"**{definition.title}**（{definition.id}）を反映しました。数秒で使えるようになります。{stored}{history}\n\n"
                      f"チャネルで `@Hideki 設定 {definition.title}` と送ると、そのチャネルの機能になります。", remember=False)
 
     # --- checking and storing --------------------------------------------------------------------
@@ -86,38 +89,11 @@ class DefinitionUpload(Pipeline):
         if self._directory is None:
             raise DefinitionError("パイプライン定義のフォルダが設定されていません。")
         stem = PurePath(name).stem
-        definition = parse_definition(None if stem == "pipeline" else stem, data, {}, Path(name), self._reserved)
-        others = []
-        for folder in folders(self._directory):
-            if folder.name != definition.id:
-                try:
-                    others.append(load_folder(folder, self._reserved))
-                except DefinitionError:
-                    continue  # a broken neighbour is its own problem (and not in use)
-        check_titles([*others, definition])
-        return definition
+        return check_new(None if stem == "pipeline" else stem, data, Path(name), self._directory, self._reserved)
 
-    def _existing(self, pipeline_id: str) -> Definition | None:
-        folder = self._directory / pipeline_id if self._directory is not None else None
-        if folder is None or not (folder / "pipeline.toml").exists():
-            return None
-        try:
-            return load_folder(folder, self._reserved)
-        except DefinitionError:
-            return None
-
-    def _change(self, definition: Definition) -> str:
-        old = self._existing(definition.id)
-        if old is None:
-            return f"新しい機能「{definition.title}」（{definition.id}）を追加します"
-        before, after = old.spec.model_dump(exclude={"system", "user"}), definition.spec.model_dump(exclude={"system", "user"})
-        changed = [key for key in after if before[key] != after[key]]
-        if old.system_text != definition.system_text:
-            changed.append("システムプロンプト")
-        if old.user_text != definition.user_text:
-            changed.append("ユーザープロンプト")
-        what = "、".join(changed) if changed else "変更なし"
-        return f"「{old.title}」（{definition.id}）を置き換えます（変わる項目: {what}）"
+    def _change(self, definition: Definition, done: bool = False) -> str:
+        assert self._directory is not None
+        return describe_change(existing(self._directory, definition.id, self._reserved), definition, done)
 
     def _preview(self, definition: Definition) -> str:
         spec = definition.spec
@@ -138,24 +114,3 @@ class DefinitionUpload(Pipeline):
             f"**システムプロンプト**\n```\n{shown(definition.system_text)}\n```",
             f"**ユーザープロンプト**\n```\n{shown(definition.user_text)}\n```",
         ])
-
-    def _store(self, pipeline_id: str, toml: str, author: str) -> str:
-        """Write the definition (the previous files to the history first); the history folder, or "" if new."""
-        assert self._directory is not None
-        folder = self._directory / pipeline_id
-        kept = ""
-        if folder.exists():
-            stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            history = self._directory / HISTORY / pipeline_id / f"{stamp}-{author[:40] or 'admin'}"
-            history.mkdir(parents=True)
-            for name in FILE_NAMES:
-                if (folder / name).is_file():
-                    shutil.copy2(folder / name, history / name)
-            kept = str(history.relative_to(self._directory))
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in FILE_NAMES[1:]:  # the uploaded file is the whole definition: its prompts are inline
-            (folder / name).unlink(missing_ok=True)
-        temporary = folder / ".pipeline.toml.new"
-        temporary.write_text(toml, encoding="utf-8")
-        os.replace(temporary, folder / "pipeline.toml")
-        return kept
