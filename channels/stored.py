@@ -118,7 +118,8 @@ class DefinitionStore:
     def remove(self, pipeline_id: str, who: str) -> int:
         """Stop serving `pipeline_id` (recorded as a version without a definition)."""
         if pipeline_id not in self.serving() or self._is_removed(pipeline_id):
-            raise StoreError(f"「{pipeline_id}」はデータベースに保存された定義ではありません。")
+            raise StoreError(f"「{pipeline_id}」はデータベースに保存された定義ではありません"
+                             f"（手で置いたフォルダなら、フォルダを消してください）。")
         return self._append(pipeline_id, "", who, "removed", "削除しました")
 
     def _is_removed(self, pipeline_id: str) -> bool:
