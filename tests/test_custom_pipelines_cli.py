@@ -60,3 +60,54 @@ def test_run_a_custom_and_a_builtin_pipeline_on_stdin_and_on_a_file(data_dir, ca
     monkeypatch.setattr("sys.stdin", io.StringIO("x"))
     assert main(["run", "翻訳"]) == 2
     assert "「翻訳」という機能はありません" in capsys.readouterr().err
+
+
+ONE_FILE = """\
+title = "英訳"
+description = "外国人住民向けのやさしい英語にします。"
+system = "Translate into plain English."
+"""
+
+
+def test_apply_history_rollback_and_remove_through_the_database(data_dir, tmp_path, capsys):
+    folder = data_dir / "pipelines" / "eiyaku"
+    source = tmp_path / "eiyaku.toml"
+    source.write_text(ONE_FILE, encoding="utf-8")
+    assert main(["pipelines", "apply", str(source), "--who", "suzuki"]) == 0
+    assert "新しい機能「英訳」（eiyaku）を追加しました。版 1 として保存しました" in capsys.readouterr().out
+    assert (folder / "pipeline.toml").read_text(encoding="utf-8") == ONE_FILE
+    source.write_text(ONE_FILE.replace("plain English.", "plain English for residents."), encoding="utf-8")
+    assert main(["pipelines", "apply", str(source), "--who", "sato"]) == 0
+    assert "for residents" in (folder / "pipeline.toml").read_text(encoding="utf-8")
+
+    source.write_text(ONE_FILE + 'colour = "red"\n', encoding="utf-8")  # refused with the file and line, nothing stored
+    assert main(["pipelines", "apply", str(source)]) == 1
+    assert "eiyaku.toml の 4 行目: colour: 知らない項目です" in capsys.readouterr().err
+    (tmp_path / "pipeline.toml").write_text('title = "ヘルプ"\ndescription = "d"\nsystem = "s"\n', encoding="utf-8")
+    assert main(["pipelines", "apply", str(tmp_path / "pipeline.toml")]) == 1
+    assert "id がありません" in capsys.readouterr().err
+
+    assert main(["pipelines", "rollback", "eiyaku", "1", "--who", "tanaka"]) == 0
+    assert "版 1 の定義に戻しました（版 3）" in capsys.readouterr().out
+    assert (folder / "pipeline.toml").read_text(encoding="utf-8") == ONE_FILE
+    assert main(["pipelines", "rollback", "eiyaku", "7"]) == 1
+    assert "版 7 はありません" in capsys.readouterr().err
+
+    assert main(["pipelines", "history", "eiyaku"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    fields = [line[2:].split("  ") for line in lines]  # after the mark: id, version, when, action, who, note
+    assert [[f[1], f[3], f[4]] for f in fields] == [
+        ["版 1", "反映", "suzuki"], ["版 2", "反映", "sato"], ["版 3", "ロールバック", "tanaka"]]
+    assert lines[1].endswith("「英訳」（eiyaku）を置き換えました（変わる項目: システムプロンプト）")
+    assert lines[2].startswith("* eiyaku  版 3") and lines[2].endswith("版 1 に戻しました")
+
+    assert main(["pipelines", "remove", "eiyaku", "--who", "tanaka"]) == 0
+    assert not folder.exists() and main(["pipelines", "list"]) == 0 and "英訳" not in capsys.readouterr().out.split("# 同梱")[0]
+    assert main(["pipelines", "remove", "eiyaku"]) == 1
+    assert main(["pipelines", "rollback", "eiyaku", "4"]) == 1 and "削除の記録です" in capsys.readouterr().err
+    assert main(["pipelines", "rollback", "eiyaku", "2"]) == 0 and "for residents" in (folder / "pipeline.toml").read_text()
+
+
+def test_history_without_stored_definitions(data_dir, capsys):
+    assert main(["pipelines", "history"]) == 0
+    assert "保存された定義はありません" in capsys.readouterr().out

@@ -8,6 +8,8 @@ import pytest
 import channels.custom
 from app import build
 from channels.definitions import DefinitionError
+from channels.stored import DefinitionStore
+from hideki.state.db import Database
 from tests.conftest import make_settings
 from tests.support import activities as A
 from tests.support.model import Step
@@ -171,6 +173,10 @@ async def test_an_admin_uploads_a_definition_sees_a_preview_and_applies_it(start
     assert "前の版は .history/eiyaku/" in answer(connector)
     [kept] = (data_dir / "pipelines" / ".history" / "eiyaku").iterdir()
     assert (kept / "pipeline.toml").read_text(encoding="utf-8") == EIYAKU
+    history = DefinitionStore(Database(data_dir / "hideki.db")).history("eiyaku")  # shared by replicas, with history
+    assert [(v.version, v.who, v.action) for v in history] == [(1, ADMIN, "applied"), (2, ADMIN, "applied")]
+    assert history[0].definition == EIYAKU
+    assert history[1].note == "「英訳」（eiyaku）を置き換えました（変わる項目: システムプロンプト）"
 
 
 async def test_a_broken_upload_is_refused_with_the_line_and_a_non_admin_politely(start_bot, connector, data_dir):
