@@ -101,8 +101,12 @@ def test_apply_history_rollback_and_remove_through_the_database(data_dir, tmp_pa
     assert lines[1].endswith("「英訳」（eiyaku）を置き換えました（変わる項目: システムプロンプト）")
     assert lines[2].startswith("* eiyaku  版 3") and lines[2].endswith("版 1 に戻しました")
 
+    main(["pipelines", "list"])
+    assert "# データベースに保存された定義" in capsys.readouterr().out.split("# 同梱")[0]
     assert main(["pipelines", "remove", "eiyaku", "--who", "tanaka"]) == 0
-    assert not folder.exists() and main(["pipelines", "list"]) == 0 and "英訳" not in capsys.readouterr().out.split("# 同梱")[0]
+    assert "「eiyaku」を削除しました（版 4" in capsys.readouterr().out
+    assert not folder.exists() and main(["pipelines", "list"]) == 0
+    assert "eiyaku" not in capsys.readouterr().out.split("# 同梱")[0]
     assert main(["pipelines", "remove", "eiyaku"]) == 1
     assert main(["pipelines", "rollback", "eiyaku", "4"]) == 1 and "削除の記録です" in capsys.readouterr().err
     assert main(["pipelines", "rollback", "eiyaku", "2"]) == 0 and "for residents" in (folder / "pipeline.toml").read_text()

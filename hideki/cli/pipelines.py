@@ -99,6 +99,13 @@ def list_pipelines(args: argparse.Namespace) -> int:
             print(f"{folder.name}\t（定義に誤りがあります: hideki pipelines check）")
             continue
         print(f"{definition.id}\t{definition.title}\t{definition.spec.description}")
+    store = _store()
+    stored = [store.get(pipeline_id, version) for pipeline_id, version in sorted(store.serving().items())]
+    if any(v is not None and v.action != "removed" for v in stored):
+        print("# データベースに保存された定義（使用中の版。hideki pipelines history）")
+        for v in stored:
+            if v is not None and v.action != "removed":
+                print(f"{v.pipeline_id}\t版 {v.version}\t{v.when}\t{v.who}")
     print("# 同梱の例（hideki pipelines new <id> --from <例>）")
     for definition in _examples():
         print(f"{definition.id}\t{definition.title}\t{definition.spec.description}")
