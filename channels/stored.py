@@ -117,15 +117,12 @@ class DefinitionStore:
 
     def remove(self, pipeline_id: str, who: str) -> int:
         """Stop serving `pipeline_id` (recorded as a version without a definition)."""
-        if pipeline_id not in self.serving() or self._is_removed(pipeline_id):
+        version = self.serving().get(pipeline_id)
+        current = self.get(pipeline_id, version) if version else None
+        if current is None or current.action == "removed":
             raise StoreError(f"「{pipeline_id}」はデータベースに保存された定義ではありません"
                              f"（手で置いたフォルダなら、フォルダを消してください）。")
         return self._append(pipeline_id, "", who, "removed", "削除しました")
-
-    def _is_removed(self, pipeline_id: str) -> bool:
-        version = self.serving()[pipeline_id]
-        stored = self.get(pipeline_id, version)
-        return stored is not None and stored.action == "removed"
 
     def _append(self, pipeline_id: str, definition: str, who: str, action: str, note: str) -> int:
         with self.db.transaction() as conn:
