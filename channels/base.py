@@ -2,8 +2,9 @@
 
 A pipeline declares what it is (name, title, description, the files it takes, whether it remembers the
 conversation, its input limit, its prompt templates) as class attributes, and answers a `Request` with a
-`Reply` that says *what* to show: text, warnings, buttons, sources, whether 👍/👎 is wanted. `bot/` alone
-turns a Reply into Teams messages and cards.
+`Reply` that says *what* to show: text, warnings, buttons, sources, whether 👍/👎 is wanted, whether a model
+wrote the text. While it works it may report progress and the answer's text so far (`Request.progress`,
+`Request.stream`). `bot/` alone turns all of this into Teams messages, streams, cards and entities.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ EMPTY_INPUT = (
 )
 TOO_LONG = "{what}が長すぎます（{n:,}文字）。「{title}」で受け付けるのは {limit:,}文字までです。分けて送ってください。"
 
-Progress = Callable[[str], Awaitable[None]]
+Progress = Callable[[str], Awaitable[None]]  # a short status line, e.g. 「FAQ を検索しています…」
+Partial = Callable[[str], Awaitable[None]]  # the answer's text so far, each call extending the last
 
 
 async def _no_progress(_: str) -> None:
@@ -70,6 +72,10 @@ class Request:
     history: list[Turn] = field(default_factory=list)
     llm: LLMClient | None = None  # None: no model configured for this pipeline (answer offline)
     progress: Progress = _no_progress
+    # Where the channel can show an answer as it is written: pass it as `on_text` to `llm.complete` for the text
+    # the user will see (None: it cannot, and the model is not asked to stream). Checks still run on the whole
+    # answer; the Reply's text is what is finally shown.
+    stream: Partial | None = None
     correlation_id: str = ""
 
 
@@ -124,6 +130,7 @@ class Reply:
     confirm: bool = False  # the buttons decide on a pending change: the caption is shown prominently
     related: list[Button] = field(default_factory=list)  # follow-up questions (関連する質問), each a button
     feedback: Feedback | None = None  # ask for 👍/👎
+    model_written: bool = False  # `text` is a generative model's answer (never for offline engines or fallbacks)
 
     def full_text(self) -> str:
         """The text, the 出典 list, then each warning or note on a short line of its own."""
