@@ -86,7 +86,7 @@ class Intake:
             await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
             return
         job_id = self._jobs.enqueue(place.conversation_id, cid, turn.turn_state[RECEIVED_BODY])  # stored before the request is answered
-        self._worker.accept(job_id, message.target, cid)
+        self._worker.accept(job_id, message, cid)
 
     async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
         """A button on one of our cards. `data["hideki_action"]` names it."""

@@ -18,7 +18,7 @@ from hideki.state.audit import AuditLog
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import ConversationLocks
 from hideki.state.ratelimit import SharedRateLimiter
-from hideki.state.stores import BindingStore, MemoryStore
+from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Parts:
     limiter: SharedRateLimiter  # messages per user and in all
     runner: JobRunner  # this process's bounded background tasks
     gateway: LLMGateway
+    feedback: FeedbackStore  # 👍/👎 and unanswered questions; which sent message shows which answer
 
     async def close(self) -> None:
         """Let go of the connections the parts hold (rate limiter, locks, model client)."""

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def create_app(parts: Parts) -> web.Application:
     """The web app serving `parts`: the Teams side wired, the routes added, the worker started and stopped with it."""
-    delivery = create_delivery(parts.settings)
+    delivery = create_delivery(parts.settings, parts.feedback)
     worker, handler = _wire_teams(parts, delivery)
     endpoints = Endpoints(parts, create_adapter(parts.settings), handler)
     app = web.Application(client_max_size=parts.settings.max_body_bytes, middlewares=[_observe])

@@ -22,6 +22,7 @@ from bot.activity import AttachmentTooLarge, ParsedActivity, download, parse_act
 from bot.connector import Target
 from bot.delivery import Delivery
 from bot.runner import JobRunner
+from bot.streaming import TeamsStream
 from channels.base import Progress, Reply
 from channels.dispatch import Dispatcher, Incoming
 from hideki.logs import correlation_id
@@ -62,15 +63,24 @@ class Worker:
         self._keeper: asyncio.Task[None] | None = None
 
     # --- a job's run ---------------------------------------------------------------------------------------
-    def accept(self, job_id: int, target: Target, cid: str) -> None:
+    def accept(self, job_id: int, message: ParsedActivity, cid: str) -> None:
         """Start a job the intake has just stored (if the runner is full, `take_orphans` starts it later)."""
-        self._runner.submit(lambda: self._run_accepted(job_id, target), cid)
+        self._runner.submit(lambda: self._run_accepted(job_id, message.target, self.streams(message)), cid)
 
-    async def _run_accepted(self, job_id: int, target: Target) -> None:
-        """Show 「作成中…」 at once, then run the job once every earlier job of its conversation has finished."""
+    def streams(self, message: ParsedActivity) -> bool:
+        """Whether the answer streams: a 1:1 chat in Teams, with a model (Teams streams only in 1:1 chats; an
+        offline answer is ready at once). Elsewhere: 「作成中…」, then the answer in its place."""
+        return (self._settings.streaming and message.place.kind == "personal" and message.target.channel_id == "msteams"
+                and self._dispatcher.has_model)
+
+    async def _run_accepted(self, job_id: int, target: Target, streamed: bool) -> None:
+        """Show 「作成中…」 at once (a streamed answer: the typing indicator; its stream opens when the job runs,
+        as Teams allows one stream per chat at a time), then run the job once every earlier job of its
+        conversation has finished."""
         try:
             await self._delivery.typing(target)
-            self._jobs.set_placeholder(job_id, await self._delivery.send(target, self._settings.progress_text))
+            if not streamed:
+                self._jobs.set_placeholder(job_id, await self._delivery.send(target, self._settings.progress_text))
         except Exception:  # the run tries again
             log.warning("could not show progress", exc_info=True)
         while (job := self._jobs.claim(job_id)) is None:
@@ -126,17 +136,23 @@ class Worker:
         cid = job.correlation_id
         started = time.monotonic()
         placeholder = job.placeholder_id  # a re-run updates the placeholder sent the first time
-        if placeholder is None:
+        stream: TeamsStream | None = None
+        if placeholder is None and self.streams(message):
+            stream = await TeamsStream.open(self._delivery.connector, target, self._settings.progress_text,
+                                            self._settings.max_message_bytes)
+        if placeholder is None and stream is None:  # not streamed, or the stream was refused: send-then-update
             await self._delivery.typing(target)
             placeholder = await self._delivery.send(target, self._settings.progress_text)
             self._jobs.set_placeholder(job.id, placeholder)
         if message.files and (problem := await self._download(incoming, message.files)):
             reply = Reply(problem, remember=False)
         else:
-            progress = self._progress(target, placeholder)
+            progress = stream.inform if stream is not None else self._progress(target, placeholder)
+            partial = stream.write if stream is not None else None
             try:
                 async with self._runner.slot():
-                    reply = await asyncio.wait_for(self._dispatcher.handle(incoming, progress), self._settings.job_timeout_s)
+                    reply = await asyncio.wait_for(self._dispatcher.handle(incoming, progress, partial),
+                                                   self._settings.job_timeout_s)
             except asyncio.TimeoutError:
                 log.error("pipeline timed out", extra={"timeout_s": self._settings.job_timeout_s})
                 reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
@@ -144,7 +160,7 @@ class Worker:
             log.warning("job taken over by another process; answer dropped")
             return
         log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
-        await self._delivery.reply(target, placeholder, reply, self._settings.max_message_bytes)
+        await self._delivery.reply(target, placeholder, reply, self._settings.max_message_bytes, stream)
         self._jobs.finish(job)
 
     def _progress(self, target: Target, placeholder: str | None) -> Progress:

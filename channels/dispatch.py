@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from channels.base import Action, Attachment, Place, Progress, Reply, Request, User, _no_progress
+from channels.base import Action, Attachment, Partial, Pipeline, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
 from hideki.state.audit import AuditLog, AuditRecord
 from hideki.llm.gateway import LLMClient, LLMGateway
@@ -61,10 +61,22 @@ class Dispatcher:
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)
 
-    async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
-        pipeline = self.route(incoming.place).pipeline
-        if incoming.place.kind == "personal" and incoming.attachments:
-            pipeline = self.registry.for_file(incoming.attachments[0].name) or pipeline
+    def pipeline_for(self, place: Place, file_names: list[str]) -> Pipeline:
+        """The pipeline a message goes to: the place's, or in a 1:1 chat the one that takes its first file."""
+        pipeline = self.route(place).pipeline
+        if place.kind == "personal" and file_names:
+            pipeline = self.registry.for_file(file_names[0]) or pipeline
+        return pipeline
+
+    @property
+    def has_model(self) -> bool:
+        """Whether pipelines are given a generative model (one is configured); without, every answer is offline."""
+        return self.gateway.online
+
+    async def handle(self, incoming: Incoming, progress: Progress = _no_progress, stream: Partial | None = None) -> Reply:
+        """Answer a message. `progress` gets status lines; `stream`, where the channel can show it, the answer's
+        text as the model writes it."""
+        pipeline = self.pipeline_for(incoming.place, [a.name for a in incoming.attachments])
         limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal
@@ -78,6 +90,7 @@ class Dispatcher:
             history=self.memory.recent(conversation, self.memory_tokens) if pipeline.uses_memory else [],
             llm=llm,
             progress=progress,
+            stream=stream if llm is not None else None,
             correlation_id=incoming.correlation_id,
         )
         started = time.monotonic()

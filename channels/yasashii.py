@@ -171,6 +171,7 @@ class YasashiiPipeline(Pipeline):
             usage=usage,
             warnings=[*checks, *warnings],
             offline=offline,
+            model_written=usage.calls > 0 and not offline,
             remember=False,
         )
 
