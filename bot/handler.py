@@ -46,6 +46,12 @@ class HidekiBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == "message/submitAction":  # Teams' own 👍/👎 under an answer (bot/entities.py)
+            try:
+                return await self._intake.on_feedback(turn_context)
+            except Exception:
+                log.exception("feedback not stored")
+                return InvokeResponse(status=200)
         if activity.name == "adaptiveCard/action":  # Action.Execute from our cards
             value = activity.value if isinstance(activity.value, dict) else {}
             action = value.get("action") if isinstance(value.get("action"), dict) else {}

@@ -65,6 +65,7 @@ def _wire_teams(parts: Parts, delivery: Delivery) -> tuple[Worker, HidekiBot]:
                     audit=parts.audit, jobs=parts.jobs, locks=parts.locks, runner=parts.runner, delivery=delivery)
     intake = Intake(settings=settings, dispatcher=parts.dispatcher, registry=parts.registry, bindings=parts.bindings,
                     limiter=parts.limiter, jobs=parts.jobs, runner=parts.runner, commands=commands, worker=worker,
+                    feedback=parts.feedback,
                     delivery=delivery)
     return worker, HidekiBot(intake, commands, parts.bindings)
 

@@ -109,8 +109,8 @@ class TeamsStream:
                     self.updates += 1
 
     async def _send(self, fields: dict[str, Any]) -> bool:
-        try:
-            await self._connector.send(self._target, fields)
+        try:  # not retried: the next update carries the whole text anyway
+            await self._connector.send(self._target, fields, retries=0)
         except Exception as exc:
             self._refused(exc)
             return False

@@ -131,6 +131,20 @@ class Dispatcher:
             content=incoming.text,
         ))
 
+    async def feedback(self, action: Action, comment: str, correlation_id: str = "") -> Reply | None:
+        """👍/👎 given on an answer (`action.data` has "answer" and "verdict"), with the user's comment: answered by
+        the pipeline as a vote, and audited (the comment only where content logging is on)."""
+        reply = await self.act(Action(action.name, {**action.data, "comment": comment}, action.user, action.place), correlation_id)
+        if self.audit is not None:
+            place, user = action.place, action.user
+            self.audit.record(AuditRecord(
+                correlation_id=correlation_id, user_id=user.id, user_name=user.name, aad_object_id=user.aad_object_id,
+                tenant_id=place.tenant_id, team_id=place.team_id, channel_id=place.channel_id,
+                conversation_id=place.conversation_id, pipeline=action.name.partition(".")[0], model="",
+                outcome=f"feedback_{action.data.get('verdict')}", content=comment or None,
+            ))
+        return reply
+
     async def act(self, action: Action, correlation_id: str = "") -> Reply | None:
         """A card button: `action.name` is "<pipeline>.<verb>". None if no pipeline answers it."""
         pipeline_name, _, verb = action.name.partition(".")
