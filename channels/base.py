@@ -160,6 +160,7 @@ class Pipeline(ABC):
     name: ClassVar[str]  # id used in settings, bindings and `設定 <name>`
     title: ClassVar[str]  # Japanese name shown to users
     description: ClassVar[str]  # one line, shown by ヘルプ and in answer to an empty message
+    example: ClassVar[str] = ""  # a short message to try it with, offered by Teams as a prompt starter ("": none)
     file_types: ClassVar[tuple[str, ...]] = ()  # file suffixes (".vtt") this pipeline takes in a 1:1 chat
     uses_memory: ClassVar[bool] = False  # the request carries the conversation so far, and the reply is stored
     max_input_chars: ClassVar[int | None] = None  # longest message accepted (settings may override); None: no limit

@@ -20,6 +20,7 @@ class ChatPipeline(Pipeline):
     name = "chat"
     title = "チャット"
     description = "何でも相談できる汎用アシスタントです。会話の流れ（チャネルではスレッドごと）を覚えて答えます。"
+    example = "住民票の写しの取り方を、窓口とコンビニで比べて教えて"
     prompts = {"system": ("today",)}
     uses_memory = True
     max_input_chars = 20_000

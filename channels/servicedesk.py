@@ -57,6 +57,7 @@ class ServiceDeskPipeline(Pipeline):
     name = "servicedesk"
     title = "サービスデスク"
     description = "ICT に関する質問に、FAQ を根拠として出典付きで答えます。"
+    example = "パスワードを忘れました"
     prompts = {"system": ("contact",), "user": ("entries", "question")}
     max_input_chars = 2_000
     file_types = (".csv", ".xlsx")  # in a 1:1 chat, admins send FAQ files to import

@@ -73,6 +73,7 @@ class Rewrite:
 
 class YasashiiPipeline(Pipeline):
     name = "yasashii"
+    example = "令和7年4月1日より、窓口の受付時間を午前8時30分から午後5時までに変更いたします。"
     title = "やさしい日本語"
     description = "公用文をやさしい日本語に書き換え、漢字に読み仮名を付けます。"
     prompts = {"system": (), "user": ("text",), "retry": ("missing",)}

@@ -186,3 +186,21 @@ async def test_bad_feedback_invokes_get_a_4xx_and_store_nothing(start_bot, conne
     response = await bot.post(A.feedback_invoke(connector.url, answered.activity_id, odd_comment, conversation=question["conversation"]))
     assert response.status == 200
     assert bot.parts.feedback.counts() == {"unanswered": 0, "up": 1, "down": 0}
+
+
+async def test_the_1to1_welcome_offers_suggested_actions(start_bot, connector):
+    bot = await start_bot()
+    activity = A.install_update(connector.url)
+    activity["conversation"] = {"id": "a:personal-29:admin", "conversationType": "personal", "tenantId": "tenant-1"}
+    activity["channelData"] = {"tenant": {"id": "tenant-1"}}
+    response = await bot.post(activity)
+    assert response.status == 200
+    await bot.drain()
+    welcome = next(s.body for s in connector.sent if "こんにちは。Hideki です" in (s.body.get("text") or ""))
+    actions = welcome["suggestedActions"]["actions"]
+    assert [a["type"] for a in actions] == ["imBack"] * len(actions)
+    assert [a["value"] for a in actions][:2] == ["ヘルプ", "設定"] and len(actions) == 3
+    assert all(len(a["title"]) <= 20 for a in actions)
+    await bot.post(A.install_update(connector.url))  # in a team: no suggested actions (Teams shows them in 1:1 only)
+    await bot.drain()
+    assert "suggestedActions" not in connector.sent[-1].body

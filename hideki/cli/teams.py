@@ -56,7 +56,8 @@ def registry_info() -> list[dict[str, object]]:
     from channels import PIPELINES
 
     return [
-        {"name": cls.name, "title": cls.title, "description": cls.description, "file_types": list(cls.file_types)}
+        {"name": cls.name, "title": cls.title, "description": cls.description, "file_types": list(cls.file_types),
+         "example": cls.example}
         for cls in PIPELINES
     ]
 
