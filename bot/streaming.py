@@ -50,6 +50,7 @@ class TeamsStream:
         self._sequence = 0
         self._shown = ""  # the text of the last streaming update Teams accepted
         self._latest = ""  # the newest text the pipeline gave
+        self._status = ""  # the newest progress line not sent yet
         self._last_sent = 0.0
         self._lock = asyncio.Lock()  # one send at a time, in sequence order
         self._wake = asyncio.Event()
@@ -77,13 +78,10 @@ class TeamsStream:
 
     async def inform(self, status: str) -> None:
         """A progress line (「FAQ を検索しています…」), shown while no answer text has been streamed yet."""
-        if self._shown or self._latest or self.broken or self.stopped_by_user or self.stream_id is None:
+        if self._latest or self.broken or self.stopped_by_user:
             return
-        if time.monotonic() - self._last_sent < self._interval_s:
-            return  # Teams' pace; progress lines are informative, a skipped one is not missed
-        async with self._lock:
-            self._sequence += 1
-            await self._send(self._informative(status, self._sequence))
+        self._status = status  # sent by the pump at Teams' pace (only the newest line)
+        self._wake.set()
 
     async def write(self, text: str) -> None:
         """The answer's text so far: sent at Teams' pace by the pump (only the newest text is sent)."""
@@ -96,6 +94,13 @@ class TeamsStream:
             self._wake.clear()
             if (wait := self._interval_s - (time.monotonic() - self._last_sent)) > 0:
                 await asyncio.sleep(wait)
+            if not self._latest:
+                status, self._status = self._status, ""
+                if status:
+                    async with self._lock:
+                        self._sequence += 1
+                        await self._send(self._informative(status, self._sequence))
+                continue
             text = teams_markdown(self._latest)
             # each update must contain the last one; a re-rendered prefix (a table, say) waits for the final message
             if text == self._shown or not text.startswith(self._shown) or len(text.encode()) > self._max_bytes:

@@ -3,7 +3,9 @@
 The intake (`bot/intake.py`) stores pipeline work as a job row before the HTTP request is answered
 (`hideki/state/jobs.py`); the worker shows the placeholder 「作成中…」, waits for the conversation's earlier jobs,
 claims the job, holds the conversation's lock, downloads the files, runs the pipeline with progress updates and
-replaces the placeholder with the answer. A failed run is tried again later and ends with an apology after too
+replaces the placeholder with the answer. A model answer in a Teams 1:1 chat streams instead (bot/streaming.py):
+no placeholder, an informative update when the job starts, the growing text, the final message; if Teams refuses
+the stream, the placeholder path is used. A failed run is tried again later and ends with an apology after too
 many attempts. Jobs are leased: a process that dies mid-way leaves its job to another replica or to itself after
 a restart (`take_orphans`), which updates the same 「作成中…」 message. The worker also applies retention and, at
 shutdown, lets running jobs finish and gives the rest back to the queue.
