@@ -27,8 +27,8 @@ from hideki.state.db import open_database
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import open_locks
 from hideki.state.ratelimit import open_rate_limiter
-from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore, ResultStore
-from knowledge.startup import open_knowledge
+from hideki.state.stores import BindingStore, FeedbackStore, FileStore, MemoryStore, ResultStore
+from knowledge.startup import open_and_seed_knowledge_base
 from prompts import PromptError, PromptLibrary
 
 log = logging.getLogger("hideki")
@@ -41,15 +41,16 @@ def build(settings: Settings) -> Parts:
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
     db = open_database(settings)
     feedback = FeedbackStore(db)
-    shared = PipelineContext(
+    context = PipelineContext(
         results=ResultStore(db),
         feedback=feedback,
-        knowledge=open_knowledge(settings),
+        knowledge=open_and_seed_knowledge_base(settings),
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
         dictionaries_dir=settings.dictionaries_dir,
+        custom_pipelines_dir=settings.custom_pipelines_dir,
     )
-    registry = build_registry(library, shared, default=settings.default_pipeline)
+    registry = build_registry(library, context, default=settings.default_pipeline)
     validate_bindings(registry, settings.bindings)
     gateway = LLMGateway(settings)
     bindings, memory = BindingStore(db), MemoryStore(db)
@@ -67,6 +68,7 @@ def build(settings: Settings) -> Parts:
         runner=JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs),
         gateway=gateway,
         feedback=feedback,
+        files=FileStore(db),
     )
 
 
@@ -81,7 +83,7 @@ def prepare(settings: Settings) -> web.Application:
             "local mode: MicrosoftAppId is not set, so Bot Framework token validation is off. "
             "Use this only with the Agents Playground or on a closed test machine."
         )
-    log.info("shared engines", extra={
+    log.info("state engines", extra={
         "database": "postgresql" if settings.database_url.get_secret_value() else "sqlite",
         "locks_and_rate_limits": "redis" if settings.redis_url.get_secret_value() else "in-process",
         "vectors": "chroma server" if settings.chroma_url else "chroma on disk",

@@ -43,7 +43,27 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hideki.japanese.kana import has_kanji, normalize_reading, to_hiragana  # noqa: E402
+from hideki.japanese.kana import has_kanji, to_hiragana  # noqa: E402
+
+# Gold and predicted readings are compared in one form: hiragana, the long-vowel mark ー as the vowel before it.
+_VOWEL_ROWS = {
+    "あ": "あかさたなはまやらわがざだばぱぁゃゎ",
+    "い": "いきしちにひみりぎじぢびぴぃ",
+    "う": "うくすつぬふむゆるぐずづぶぷゔぅゅっ",
+    "え": "えけせてねへめれげぜでべぺぇ",
+    "お": "おこそとのほもよろをごぞどぼぽぉょ",
+}
+_VOWEL_OF = {ch: vowel for vowel, chars in _VOWEL_ROWS.items() for ch in chars}
+
+
+def normalize_reading(reading: str) -> str:
+    """Compare-friendly form: hiragana, with the long-vowel mark ー replaced by the preceding vowel."""
+    out: list[str] = []
+    for ch in to_hiragana(reading):
+        if ch == "ー" and out:
+            ch = _VOWEL_OF.get(out[-1], ch)
+        out.append(ch)
+    return "".join(out)
 
 EVAL = ROOT.parent / "shared" / "eval"
 DEFAULT_TOKENS = EVAL / "kwdlc" / "train_tokens.tsv"

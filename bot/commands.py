@@ -98,9 +98,9 @@ class Commands:
             now = self._dispatcher.route(place)
             log.info("binding removed", extra={"channel": key, "by": user.aad_object_id})
             return f"Teams からの設定を解除しました。このチャネルの機能は **{now.pipeline.title}**（{now.source}）です。"
-        pipeline = self._registry.find(command.argument)
+        pipeline = self._registry.find_bindable(command.argument)
         if pipeline is None:
-            names = "、".join(f"{p.title}（{p.name}）" for p in self._registry if p.name != "chat")
+            names = "、".join(f"{p.title}（{p.name}）" for p in self._registry.bindable() if p.name != "chat")
             return f"「{command.argument}」という機能はありません。使える機能: {names}"
         self._bindings.set(key, pipeline.name, user.aad_object_id)
         log.info("binding set", extra={"channel": key, "pipeline": pipeline.name, "by": user.aad_object_id})
@@ -115,7 +115,7 @@ class Commands:
             lines.append(f"このチャネルの機能: **{route.pipeline.title}**（{route.pipeline.name}、{route.source}）")
             lines.append(f"チャネルID: `{binding_key(place)}`")
         lines += ["", "機能の一覧:"]
-        lines += [f"- **{p.title}**（{p.name}）: {p.description}" for p in self._registry]
+        lines += [f"- **{p.title}**（{p.name}）: {p.description}" for p in self._registry.bindable()]
         lines += [
             "",
             "コマンド: `ヘルプ` ・ `設定`（今の機能を表示）・ `設定 <機能名>` と `設定 解除`（管理者のみ）・ `リセット`（1対1チャットの記憶を消す）",

@@ -146,6 +146,13 @@ class Delivery:
         """Send a message into the thread; returns its activity id (for later updates)."""
         return await self.connector.send(target, _message(text))
 
+    async def attachment(self, target: Target, attachment: dict[str, Any], text: str = "") -> str | None:
+        """Send one attachment (a file consent or file info card, bot/files.py), with an optional line of text."""
+        fields: dict[str, Any] = {"type": "message", "attachments": [attachment]}
+        if text:
+            fields.update(text=teams_markdown(text), textFormat="markdown")
+        return await self.connector.send(target, fields)
+
     async def update(self, target: Target, activity_id: str, text: str) -> None:
         await self.connector.update(target, activity_id, _message(text))
 

@@ -1,5 +1,6 @@
-"""The Teams activity handler: thin, it only sorts activities — messages and card buttons to the intake, the
-welcome when the bot is added, channel names when channels are created or renamed."""
+"""The Teams activity handler: thin, it only sorts activities — messages and card buttons to the intake, file
+consent answers to bot/files.py, the welcome when the bot is added, channel names when channels are created or
+renamed."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from botbuilder.schema.teams import ChannelInfo, TeamInfo
 from bot.activity import parse_activity
 from bot.commands import Commands
 from bot.delivery import teams_markdown
+from bot.files import FileOffers
 from bot.intake import Intake
 from hideki.state.stores import BindingStore
 
@@ -19,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 class HidekiBot(TeamsActivityHandler):
-    def __init__(self, intake: Intake, commands: Commands, bindings: BindingStore) -> None:
+    def __init__(self, intake: Intake, commands: Commands, bindings: BindingStore, files: FileOffers) -> None:
         self._intake = intake
+        self._files = files
         self._commands = commands
         self._bindings = bindings
 
@@ -68,6 +71,8 @@ class HidekiBot(TeamsActivityHandler):
                 status=200,
                 body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "受け付けました。"},
             )
+        if activity.name == "fileConsent/invoke":  # the user allowed or declined a file we offered
+            return await self._files.on_consent(turn_context)
         try:
             response = await super().on_invoke_activity(turn_context)
         except Exception:

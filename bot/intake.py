@@ -28,7 +28,7 @@ from hideki.logs import correlation_id
 from hideki.metrics import RATE_LIMITED
 from hideki.settings import Settings
 from hideki.state.jobs import JobQueue
-from hideki.state.ratelimit import SharedRateLimiter
+from hideki.state.ratelimit import AsyncRateLimiter
 from hideki.state.stores import BindingStore, FeedbackStore
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ RECEIVED_BODY = "hideki.received_body"
 
 class Intake:
     def __init__(self, *, settings: Settings, dispatcher: Dispatcher, registry: Registry, bindings: BindingStore,
-                 limiter: SharedRateLimiter, jobs: JobQueue, runner: JobRunner, commands: Commands, worker: Worker,
+                 limiter: AsyncRateLimiter, jobs: JobQueue, runner: JobRunner, commands: Commands, worker: Worker,
                  delivery: Delivery, feedback: FeedbackStore) -> None:
         self._settings = settings
         self._dispatcher = dispatcher

@@ -135,7 +135,7 @@ def build_manifest(settings: PackageSettings, registry_info: Sequence[Mapping[st
             {
                 "botId": settings.app_id,
                 "scopes": list(SCOPES),
-                "supportsFiles": True,  # 1:1 uploads of FAQ sheets and transcripts
+                "supportsFiles": True,  # 1:1 files: FAQ sheets, transcripts, documents in; Word/Excel back (consent flow)
                 "isNotificationOnly": False,
                 "commandLists": [
                     {"scopes": [scope], "commands": _commands(scope, registry_info)} for scope in SCOPES

@@ -17,8 +17,8 @@ from hideki.settings import Settings
 from hideki.state.audit import AuditLog
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import ConversationLocks
-from hideki.state.ratelimit import SharedRateLimiter
-from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore
+from hideki.state.ratelimit import AsyncRateLimiter
+from hideki.state.stores import BindingStore, FeedbackStore, FileStore, MemoryStore
 
 
 @dataclass
@@ -33,10 +33,11 @@ class Parts:
     audit: AuditLog
     jobs: JobQueue  # durable pipeline work, shared by replicas
     locks: ConversationLocks  # one job per conversation at a time, across replicas
-    limiter: SharedRateLimiter  # messages per user and in all
+    limiter: AsyncRateLimiter  # messages per user and in all
     runner: JobRunner  # this process's bounded background tasks
     gateway: LLMGateway
     feedback: FeedbackStore  # 👍/👎 and unanswered questions; which sent message shows which answer
+    files: FileStore  # documents offered in 1:1 chats until the user accepts or declines them
 
     async def close(self) -> None:
         """Let go of the connections the parts hold (rate limiter, locks, model client)."""

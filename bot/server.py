@@ -23,6 +23,7 @@ from botbuilder.schema import Activity
 from bot.adapter import create_adapter, create_delivery
 from bot.commands import Commands
 from bot.delivery import Delivery
+from bot.files import FileOffers
 from bot.handler import HidekiBot
 from bot.intake import RECEIVED_BODY, Intake
 from bot.parts import Parts
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 def create_app(parts: Parts) -> web.Application:
     """The web app serving `parts`: the Teams side wired, the routes added, the worker started and stopped with it."""
     delivery = create_delivery(parts.settings, parts.feedback)
-    worker, handler = _wire_teams(parts, delivery)
+    files = FileOffers(parts.files, delivery)
+    worker, handler = _wire_teams(parts, delivery, files)
     endpoints = Endpoints(parts, create_adapter(parts.settings), handler)
     app = web.Application(client_max_size=parts.settings.max_body_bytes, middlewares=[_observe])
     app.router.add_post("/api/messages", endpoints.messages)
@@ -49,6 +51,7 @@ def create_app(parts: Parts) -> web.Application:
 
     async def on_shutdown(_: web.Application) -> None:
         await worker.shutdown()
+        await files.close()
         await delivery.close()
         await parts.close()
 
@@ -57,17 +60,18 @@ def create_app(parts: Parts) -> web.Application:
     return app
 
 
-def _wire_teams(parts: Parts, delivery: Delivery) -> tuple[Worker, HidekiBot]:
+def _wire_teams(parts: Parts, delivery: Delivery, files: FileOffers) -> tuple[Worker, HidekiBot]:
     """The worker, and the activity handler with the commands and the intake behind it."""
     settings = parts.settings
     commands = Commands(parts.dispatcher, parts.registry, parts.bindings, parts.memory, settings.admins, parts.gateway.describe)
     worker = Worker(settings=settings, dispatcher=parts.dispatcher, bindings=parts.bindings, memory=parts.memory,
-                    audit=parts.audit, jobs=parts.jobs, locks=parts.locks, runner=parts.runner, delivery=delivery)
+                    audit=parts.audit, jobs=parts.jobs, locks=parts.locks, runner=parts.runner, delivery=delivery,
+                    files=files)
     intake = Intake(settings=settings, dispatcher=parts.dispatcher, registry=parts.registry, bindings=parts.bindings,
                     limiter=parts.limiter, jobs=parts.jobs, runner=parts.runner, commands=commands, worker=worker,
                     feedback=parts.feedback,
                     delivery=delivery)
-    return worker, HidekiBot(intake, commands, parts.bindings)
+    return worker, HidekiBot(intake, commands, parts.bindings, files)
 
 
 @web.middleware

@@ -23,6 +23,7 @@ from botbuilder.schema import Activity
 from bot.activity import AttachmentTooLarge, ParsedActivity, download, parse_activity
 from bot.connector import Target
 from bot.delivery import Delivery
+from bot.files import FileOffers, channel_hint
 from bot.runner import JobRunner
 from bot.streaming import TeamsStream
 from channels.base import Progress, Reply
@@ -49,7 +50,8 @@ RETENTION_INTERVAL_S = 6 * 3600
 
 class Worker:
     def __init__(self, *, settings: Settings, dispatcher: Dispatcher, bindings: BindingStore, memory: MemoryStore,
-                 audit: AuditLog, jobs: JobQueue, locks: ConversationLocks, runner: JobRunner, delivery: Delivery) -> None:
+                 audit: AuditLog, jobs: JobQueue, locks: ConversationLocks, runner: JobRunner, delivery: Delivery,
+                 files: FileOffers) -> None:
         self._settings = settings
         self._dispatcher = dispatcher
         self._bindings = bindings
@@ -59,6 +61,7 @@ class Worker:
         self._locks = locks
         self._runner = runner
         self._delivery = delivery
+        self._files = files  # a reply's documents: consent cards in a 1:1 chat
         self._session: aiohttp.ClientSession | None = None  # for downloading files users send
         self._finished = asyncio.Event()  # set when a job of this process ends: the next of its conversation may start
         self._retention: asyncio.Task[None] | None = None
@@ -162,7 +165,11 @@ class Worker:
             log.warning("job taken over by another process; answer dropped")
             return
         log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
+        if hint := channel_hint(place, reply.files):
+            reply.warnings.append(hint)
         await self._delivery.reply(target, placeholder, reply, self._settings.max_message_bytes, stream)
+        if stream is None or not stream.stopped_by_user:  # a stopped answer is not sent, nor are its files
+            await self._files.offer(target, place, reply.files)
         self._jobs.finish(job)
 
     def _progress(self, target: Target, placeholder: str | None) -> Progress:

@@ -3,7 +3,7 @@
 A pipeline declares what it is (name, title, description, the files it takes, whether it remembers the
 conversation, its input limit, its prompt templates) as class attributes, and answers a `Request` with a
 `Reply` that says *what* to show: text, warnings, buttons, sources, whether 👍/👎 is wanted, whether a model
-wrote the text. While it works it may report progress and the answer's text so far (`Request.progress`,
+wrote the text, the files made for the user. While it works it may report progress and the answer's text so far (`Request.progress`,
 `Request.stream`). `bot/` alone turns all of this into Teams messages, streams, cards and entities.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, ClassVar, Mapping
 
 from hideki.llm.gateway import LLMClient, LLMError, Usage
+from hideki.settings import PipelineParams
 from hideki.state.stores import FeedbackStore, ResultStore, Turn
 from knowledge.store import KnowledgeBase
 from prompts import PromptSet
@@ -115,9 +116,28 @@ class Feedback:
     answer: str  # the id the pipeline saved the answer under
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    """A document made for the user (a Word notice, minutes, an Excel sheet). `bot/` decides how it reaches them
+    (in Teams: the file-consent flow of a 1:1 chat); the CLI writes it to disk."""
+
+    name: str  # file name shown to the user, with its suffix ("議事録.docx")
+    data: bytes
+    media_type: str
+    description: str = ""  # one Japanese line: what the file is
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @dataclass
 class Reply:
-    """What to show in answer: Markdown text, then sources and notes; optionally buttons and 👍/👎."""
+    """What to show in answer: Markdown text, then sources and notes; optionally buttons, 👍/👎 and files."""
 
     text: str  # Markdown
     usage: Usage = field(default_factory=Usage)
@@ -131,6 +151,7 @@ class Reply:
     related: list[Button] = field(default_factory=list)  # follow-up questions (関連する質問), each a button
     feedback: Feedback | None = None  # ask for 👍/👎
     model_written: bool = False  # `text` is a generative model's answer (never for offline engines or fallbacks)
+    files: list[OutputFile] = field(default_factory=list)  # documents made for the user, besides the text
 
     def full_text(self) -> str:
         """The text, the 出典 list, then each warning or note on a short line of its own."""
@@ -162,13 +183,21 @@ class Pipeline(ABC):
     description: ClassVar[str]  # one line, shown by ヘルプ and in answer to an empty message
     example: ClassVar[str] = ""  # a short message to try it with, offered by Teams as a prompt starter ("": none)
     file_types: ClassVar[tuple[str, ...]] = ()  # file suffixes (".vtt") this pipeline takes in a 1:1 chat
+    bindable: ClassVar[bool] = True  # a channel can be bound to it and ヘルプ lists it (False: reached by file type only)
     uses_memory: ClassVar[bool] = False  # the request carries the conversation so far, and the reply is stored
     max_input_chars: ClassVar[int | None] = None  # longest message accepted (settings may override); None: no limit
     prompts: ClassVar[Mapping[str, tuple[str, ...]]] = {}  # template name -> the placeholders it declares
+    params: ClassVar[PipelineParams] = PipelineParams()  # model parameters it brings itself; hideki.toml wins
 
     @abstractmethod
     async def run(self, request: Request) -> Reply:
         """Answer a message. It is never empty (unless files came with it) and within the input limit."""
+
+    def takes(self, attachment: Attachment) -> bool:
+        """Whether this pipeline takes this file of one of its `file_types`, by its content. When two pipelines
+        take a suffix (.docx: a meeting transcript or a notice), the registry asks the ones that override this
+        first (議事録作成 takes a transcript) and the rest, which take every file of their types, after them."""
+        return True
 
     async def act(self, action: Action) -> Reply | None:
         """Answer a press of one of this pipeline's buttons (`action.name` is the verb). None: no buttons."""
@@ -200,7 +229,7 @@ class Pipeline(ABC):
 
 @dataclass(frozen=True)
 class PipelineContext:
-    """What a pipeline may use when it is built: its prompt set and shared services."""
+    """What a pipeline may use when it is built: its prompt set and the services every pipeline may use."""
 
     prompts: PromptSet | None = None  # set per pipeline by build_registry
     results: ResultStore | None = None
@@ -209,6 +238,7 @@ class PipelineContext:
     admins: tuple[str, ...] = ()
     helpdesk_contact: str = "ICTヘルプデスク"
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
+    custom_pipelines_dir: Path | None = None  # pipelines defined by files ($HIDEKI_DATA_DIR/pipelines)
 
     def dictionaries(self, pattern: str) -> list[Path]:
         if self.dictionaries_dir is None or not self.dictionaries_dir.is_dir():

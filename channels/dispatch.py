@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from channels.base import Action, Attachment, Partial, Pipeline, Place, Progress, Reply, Request, User, _no_progress
@@ -49,10 +49,10 @@ class Dispatcher:
         self.memory_tokens = memory_tokens
         self._counter = TokenCounter(gateway.settings.llm_model)
 
-    def _client_for(self, pipeline: str) -> tuple[LLMClient | MaskingClient | None, MaskingClient | None]:
+    def _client_for(self, pipeline: Pipeline) -> tuple[LLMClient | MaskingClient | None, MaskingClient | None]:
         """The pipeline's model client (None offline), and the PII masking client if it is one (it counts findings)."""
-        client = self.gateway.client_for(pipeline)
-        mode = self.gateway.settings.params_for(pipeline).pii
+        client = self.gateway.client_for(pipeline.name, pipeline.params)
+        mode = self.gateway.settings.params_for(pipeline.name, pipeline.params).pii
         if client is None or mode == "off":
             return client, None
         masking = MaskingClient(client, mode)
@@ -60,13 +60,6 @@ class Dispatcher:
 
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)
-
-    def pipeline_for(self, place: Place, file_names: list[str]) -> Pipeline:
-        """The pipeline a message goes to: the place's, or in a 1:1 chat the one that takes its first file."""
-        pipeline = self.route(place).pipeline
-        if place.kind == "personal" and file_names:
-            pipeline = self.registry.for_file(file_names[0]) or pipeline
-        return pipeline
 
     @property
     def has_model(self) -> bool:
@@ -76,11 +69,21 @@ class Dispatcher:
     async def handle(self, incoming: Incoming, progress: Progress = _no_progress, stream: Partial | None = None) -> Reply:
         """Answer a message. `progress` gets status lines; `stream`, where the channel can show it, the answer's
         text as the model writes it."""
-        pipeline = self.pipeline_for(incoming.place, [a.name for a in incoming.attachments])
-        limit = self.gateway.settings.params_for(pipeline.name).max_input_chars or pipeline.max_input_chars  # settings win
+        pipeline = self.route(incoming.place).pipeline
+        if incoming.place.kind == "personal" and incoming.attachments:
+            pipeline = self.registry.for_attachment(incoming.attachments[0], incoming.text) or pipeline
+            if self.registry.find(incoming.text) is pipeline:  # the text only chose the pipeline: it is not input
+                incoming = replace(incoming, text="")
+        return await self.answer_with(pipeline, incoming, progress, stream)
+
+    async def answer_with(self, pipeline: Pipeline, incoming: Incoming, progress: Progress = _no_progress,
+                          stream: Partial | None = None) -> Reply:
+        """Run `pipeline` on `incoming` with everything a routed message gets: input checks, PII guard, memory, audit
+        (`hideki run` names the pipeline itself)."""
+        limit = self.gateway.settings.params_for(pipeline.name, pipeline.params).max_input_chars or pipeline.max_input_chars  # settings win
         if (refusal := pipeline.refusal(incoming.text, bool(incoming.attachments), limit)) is not None:
             return refusal
-        llm, masking = self._client_for(pipeline.name)
+        llm, masking = self._client_for(pipeline)
         conversation = incoming.place.conversation_id
         request = Request(
             text=incoming.text,

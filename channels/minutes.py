@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from pathlib import PurePath
 from typing import Any
 
-from channels.base import Pipeline, PipelineContext, Reply, Request, offline_note
+from channels.base import DOCX_TYPE, Attachment, OutputFile, Pipeline, PipelineContext, Reply, Request, offline_note
+from hideki.documents.minutes_docx import minutes_docx_bytes
 from hideki.llm.gateway import LLMClient, LLMError, Usage
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.minutes.checks import minutes_facts_check, minutes_from_json, transcript_lines, untraceable
 from hideki.minutes.extract import Minutes, extract_minutes, sections
-from hideki.minutes.transcripts import Transcript, TranscriptError, parse_transcript
+from hideki.minutes.transcripts import Transcript, TranscriptError, is_transcript, parse_transcript
 
 MAX_CHARS = 400_000  # about 12 hours of talk; a 3-hour meeting is about 100,000 characters
 CHUNK_TOKENS = 6_000
@@ -46,6 +48,10 @@ class MinutesPipeline(Pipeline):
     def __init__(self, context: PipelineContext, today=dt.date.today) -> None:
         self._prompts = context.prompts
         self._today = today
+
+    def takes(self, attachment: Attachment) -> bool:
+        """A .vtt, or a .docx / .txt that reads as a transcript (any other document goes to やさしい日本語)."""
+        return is_transcript(attachment.data, attachment.name)
 
     async def run(self, request: Request) -> Reply:
         if request.attachments:
@@ -76,15 +82,25 @@ class MinutesPipeline(Pipeline):
                 warnings.append("⚠️ 生成AIの出力を読み取れなかったため、ローカル処理で作成しました。")
             else:
                 text = self.render(minutes)
+                files = await self._files(minutes, name)
                 if lost := untraceable(minutes, transcript):
                     warnings.append(f"⚠️ 発言の話者・時刻を確認できない項目があります: {'、'.join(lost[:5])}。文字起こしと見比べてください。")
                 if unknown := await asyncio.to_thread(minutes_facts_check, text, transcript):
                     warnings.append(f"⚠️ 文字起こしにない名前・日付・数字: {'、'.join(unknown[:10])}。確認してください。")
-                return Reply(text, usage=usage, warnings=warnings, remember=False, model_written=True)
+                return Reply(text, usage=usage, warnings=warnings, remember=False, model_written=True, files=files)
         else:
             warnings.append(offline_note())
         minutes = await asyncio.to_thread(extract_minutes, transcript, dt.date.fromisoformat(date))
-        return Reply(self.render(minutes), warnings=warnings, offline=True, remember=False)
+        return Reply(self.render(minutes), warnings=warnings, offline=True, remember=False,
+                     files=await self._files(minutes, name))
+
+    @staticmethod
+    async def _files(minutes: Minutes, source_name: str) -> list[OutputFile]:
+        """The minutes as Word, when the transcript came as a file (pasted text gets the chat answer only)."""
+        if not source_name:
+            return []
+        data = await asyncio.to_thread(minutes_docx_bytes, minutes)
+        return [OutputFile(f"{PurePath(source_name).stem}_議事録.docx", data, DOCX_TYPE, "議事録（Word、ToDo は表）")]
 
     def render(self, minutes: Minutes) -> str:
         return self._prompts.render("minutes", **sections(minutes))

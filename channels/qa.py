@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from channels.base import Action, Button, Pipeline, PipelineContext, Reply, Request, offline_note
+from channels.base import XLSX_TYPE, Action, Button, OutputFile, Pipeline, PipelineContext, Reply, Request, offline_note
+from hideki.documents.files import DocumentError
+from hideki.documents.qa_xlsx import qa_xlsx_bytes
+from hideki.documents.rewrite import read_document_text
 from hideki.llm.gateway import LLMError
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.qa.generate import QAPair, check_pairs, generate_pairs, parse_requested_count, to_faq_csv
@@ -50,7 +53,15 @@ class QAPipeline(Pipeline):
         self.knowledge = context.knowledge
 
     async def run(self, request: Request) -> Reply:
-        count, text = split_request(request.text)
+        message = request.text
+        if request.attachments:  # a notice as a file (`hideki run qa notice.docx`): its text, after a 「20問」 line if any
+            attachment = request.attachments[0]
+            try:
+                document = await asyncio.to_thread(read_document_text, attachment.data, attachment.name)
+            except DocumentError as error:
+                return Reply(str(error), remember=False)
+            message = f"{message.strip()}\n{document}" if message.strip() else document
+        count, text = split_request(message)
         warnings: list[str] = []
         pairs: list[QAPair] | None = None
         usage = None
@@ -92,6 +103,8 @@ class QAPipeline(Pipeline):
         )
         if usage is not None:
             reply.usage = usage
+        data = await asyncio.to_thread(qa_xlsx_bytes, pairs, "Q&A生成")
+        reply.files = [OutputFile("Q&A.xlsx", data, XLSX_TYPE, "FAQ 取り込み形式の Excel ファイル")]
         return reply
 
     def _checked(self, output: str, text: str) -> tuple[list[QAPair], int]:

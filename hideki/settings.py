@@ -148,7 +148,7 @@ class Settings(BaseSettings):
 
     @field_validator("admins", "allowed_tenants", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -214,9 +214,16 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
-    def params_for(self, pipeline: str) -> PipelineParams:
-        """Effective LLM parameters of a pipeline: its TOML section over the global defaults."""
-        own = self.pipelines.get(pipeline, PipelineParams())
+    @property
+    def custom_pipelines_dir(self) -> Path:
+        return self.data_dir / "pipelines"
+
+    def params_for(self, pipeline: str, declared: PipelineParams | None = None) -> PipelineParams:
+        """Effective LLM parameters of a pipeline: its TOML section, over what the pipeline declares itself
+        (a custom pipeline's definition), over the global defaults."""
+        section = self.pipelines.get(pipeline, PipelineParams())
+        own = section if declared is None else PipelineParams.model_validate(
+            {**declared.model_dump(exclude_none=True), **section.model_dump(exclude_none=True)})
         return PipelineParams(
             model=own.model or self.llm_model,
             temperature=self.llm_temperature if own.temperature is None else own.temperature,

@@ -1,6 +1,7 @@
-"""The FAQ shared by replicas: versions, entries, history, the CURRENT pointer and the embedding cache in the
-database (`hideki/state/db.py`: PostgreSQL with `HIDEKI_DATABASE_URL`, else SQLite), vectors in Chroma (a server with
-`HIDEKI_CHROMA_URL`, else each replica's own Chroma under the data directory, filled from the shared cache).
+"""The FAQ catalog in the database, so that every replica serves the same FAQ: versions, entries, history,
+the CURRENT pointer and the embedding cache in the database (`hideki/state/db.py`: PostgreSQL with `HIDEKI_DATABASE_URL`, else SQLite), vectors in Chroma (a server with
+`HIDEKI_CHROMA_URL`, else each replica's own Chroma under the data directory, filled from the database's cache).
+`knowledge.startup` uses it when either URL is set; `knowledge.store.DiskCatalog` is the one-machine default.
 
 Tables (created if missing):
     faq_versions   one row a version: state 'building' until complete, then 'ready'; embedder, counts, times
@@ -99,7 +100,7 @@ class DatabaseVectorCache:
 
 
 class DatabaseCatalog:
-    """The catalog of `knowledge.store.KnowledgeBase` in a database and a Chroma client shared by replicas."""
+    """The catalog of a `knowledge.store.KnowledgeBase` in the database, with a Chroma client for the vectors."""
 
     def __init__(self, db: Database, client, prefix: str = "hideki", poll_s: float = POLL_S) -> None:
         if not _PREFIX.match(prefix):
@@ -133,9 +134,9 @@ class DatabaseCatalog:
 
     def collection_names(self, version: int) -> dict[str, str]:
         """Our collection names → the names on the Chroma server for `version`."""
-        from knowledge.index import _COLLECTIONS
+        from knowledge.index import COLLECTIONS
 
-        return {name: f"{self.prefix}-v{version:06d}-{name}" for name in _COLLECTIONS}
+        return {name: f"{self.prefix}-v{version:06d}-{name}" for name in COLLECTIONS}
 
     def open_index(self, version: int, embedder):
         from knowledge.index import Index
@@ -244,10 +245,10 @@ def chroma_client(url: str):
 
 def open_database_catalog(settings: Settings) -> DatabaseCatalog:
     """The catalog for `database_url` / `chroma_url` (either may be empty: SQLite, or a local Chroma)."""
-    from knowledge.index import _chroma
+    from knowledge.index import local_chroma_client
 
     if settings.chroma_url:
         client, prefix = chroma_client(settings.chroma_url)
     else:
-        client, prefix = _chroma(settings.knowledge_dir), "hideki"
+        client, prefix = local_chroma_client(settings.knowledge_dir), "hideki"
     return DatabaseCatalog(open_database(settings), client, prefix)

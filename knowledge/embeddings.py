@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -90,24 +90,6 @@ class E5Embedder:
         with self._lock:
             out = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
         return _normalised(out)
-
-
-class ConcatEmbedder:
-    """Several embedders as one: weighted, normalised parts concatenated and renormalised.
-
-    The cosine of two concatenated vectors is then the weighted mean of the parts' cosines.
-    """
-
-    def __init__(self, parts: Sequence[tuple[Embedder, float]]):
-        self._parts = list(parts)
-        total = sum(w for _, w in self._parts)
-        self._scales = [float(np.sqrt(w / total)) for _, w in self._parts]
-        self.name = "+".join(f"{e.name}*{w:g}" for e, w in self._parts)
-        self.dim = sum(e.dim for e, _ in self._parts)
-
-    def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
-        blocks = [e.embed(texts, kind) * s for (e, _), s in zip(self._parts, self._scales)]
-        return _normalised(np.concatenate(blocks, axis=1))
 
 
 def default_embedder() -> Embedder:

@@ -6,6 +6,9 @@
 
 Nothing raises for a bad file: every trouble becomes a Problem (in Japanese, for admins)
 and the good rows are still imported.
+
+`document_text(data, name)` gives the plain text of the same formats (paragraphs, table rows as
+「セル / セル」 lines), for pipelines that take a file as their input.
 """
 from __future__ import annotations
 
@@ -28,8 +31,7 @@ from knowledge.entries import Entry, ImportResult, Problem, stable_id
 
 MAX_BYTES = 50 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
-CHUNK_MIN = 300
-CHUNK_MAX = 600
+CHUNK_MAX = 600  # characters of one manual chunk at most
 
 FORMATS = {
     ".csv": "CSV", ".xlsx": "Excel", ".md": "Markdown", ".txt": "テキスト",
@@ -76,7 +78,7 @@ def read_source(path: Path | None = None, *, data: bytes | None = None, name: st
         return fail("ファイルが空です。内容を確認してください。")
     try:
         _READERS[ext](data, source, result, max_bytes)
-    except Exception:  # a last guard: a parser library failing on an odd file must not crash the import
+    except Exception:  # a last safety net: a parser library failing on an odd file must not crash the import
         result.problems.append(Problem(source, "", f"ファイルを読み込めませんでした。壊れているか、{FORMATS[ext]} 形式ではない可能性があります。"
                                                    "元のアプリで開けるかを確認し、保存し直してから取り込んでください。"))
     if not result.entries and not result.problems:  # e.g. a header row with nothing under it
@@ -121,6 +123,101 @@ def _too_large_message(size: int, max_bytes: int) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
+# --------------------------------------------------------------------------- plain text of a document
+
+class DocumentError(ValueError):
+    """A file whose text cannot be read; the message is for the user (Japanese)."""
+
+
+def document_text(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> str:
+    """The text of a .csv .xlsx .md .txt .docx .pdf .html file (raises DocumentError, in Japanese)."""
+    source = _base_name(name)
+    ext = Path(source).suffix.lower()
+    if ext not in FORMATS:
+        raise DocumentError(_unsupported_message(ext))
+    if len(data) > max_bytes:
+        raise DocumentError(_too_large_message(len(data), max_bytes))
+    result = ImportResult()  # the readers' checks (password, old format, zip bomb) report here
+    try:
+        lines = _TEXT_READERS[ext](data, source, result, max_bytes)
+    except DocumentError:
+        raise
+    except Exception:  # a parser library failing on an odd file
+        raise DocumentError(f"ファイルを読み込めませんでした。壊れているか、{FORMATS[ext]} 形式ではない可能性があります。") from None
+    if result.problems:
+        raise DocumentError(result.problems[0].message)
+    text = "\n".join(line.rstrip() for line in lines).strip()
+    if not text:
+        raise DocumentError("ファイルに文字がありません。内容を確認してください。")
+    return text
+
+
+def _plain_lines(data: bytes, source: str, result: ImportResult, max_bytes: int) -> list[str]:
+    text = decode_text(data)
+    if text is None:
+        raise DocumentError("文字コードを判定できませんでした。UTF-8 または Shift_JIS で保存し直してください。")
+    return text.lstrip("\ufeff").splitlines()
+
+
+def _xlsx_lines(data: bytes, source: str, result: ImportResult, max_bytes: int) -> list[str]:
+    if not _check_office_container(data, source, result, "Excel（.xlsx）", max_bytes):
+        return []
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    lines: list[str] = []
+    try:
+        for sheet in workbook.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            rows = [" / ".join(_cell_text(c) for c in row if _cell_text(c)) for row in sheet.iter_rows(values_only=True)]
+            if any(rows):
+                lines += [f"【{sheet.title}】", *[row for row in rows if row], ""]
+    finally:
+        workbook.close()
+    return lines
+
+
+def _docx_lines(data: bytes, source: str, result: ImportResult, max_bytes: int) -> list[str]:
+    if not _check_office_container(data, source, result, "Word（.docx）", max_bytes):
+        return []
+    import docx
+    from docx.table import Table
+
+    lines: list[str] = []
+    for item in docx.Document(io.BytesIO(data)).iter_inner_content():
+        lines += _table_lines(item) if isinstance(item, Table) else [item.text.strip()]
+    return lines
+
+
+def _pdf_lines(data: bytes, source: str, result: ImportResult, max_bytes: int) -> list[str]:
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError("PDF ではないか、ファイルが壊れています。")
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not _pdf_opens_without_password(reader):
+        raise DocumentError(_PASSWORD)
+    paragraphs = [p for page in reader.pages for p in _unwrap_lines(page.extract_text() or "")]
+    if not paragraphs:
+        raise DocumentError("文字を取り出せませんでした。スキャンした画像の PDF の可能性があります。")
+    return paragraphs
+
+
+def _html_lines(data: bytes, source: str, result: ImportResult, max_bytes: int) -> list[str]:
+    from bs4 import BeautifulSoup
+
+    text = _decode_html(data)
+    if text is None:
+        raise DocumentError("文字コードを判定できませんでした。UTF-8 で保存し直してください。")
+    soup = BeautifulSoup(text, _html_parser())
+    for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer"]):
+        tag.decompose()
+    for tag in soup.find_all(_HTML_BLOCKS + _HTML_HEADINGS):
+        tag.append("\n")
+    return [" ".join(line.split()) for line in (soup.body or soup).get_text().splitlines()]
 
 
 # --------------------------------------------------------------------------- Office containers
@@ -529,8 +626,8 @@ class _Block:
     paragraphs: list[str] = field(default_factory=list)
 
 
-def chunk_text(paragraphs: Iterable[str], min_chars: int = CHUNK_MIN, max_chars: int = CHUNK_MAX) -> list[str]:
-    """Chunks of about min_chars–max_chars made of whole sentences, of even size (760 characters: 2 × 380, not 600 + 160).
+def chunk_text(paragraphs: Iterable[str], max_chars: int = CHUNK_MAX) -> list[str]:
+    """Chunks of at most max_chars made of whole sentences, of even size (760 characters: 2 × 380, not 600 + 160).
 
     A sentence longer than max_chars is cut at 、 or spaces.
     """
@@ -757,4 +854,8 @@ def _html_parser() -> str:
 _READERS: dict[str, Callable[[bytes, str, ImportResult, int], None]] = {
     ".csv": _read_csv, ".xlsx": _read_xlsx, ".md": _read_text_faq, ".txt": _read_text_faq,
     ".docx": _read_docx, ".pdf": _read_pdf, ".html": _read_html, ".htm": _read_html,
+}
+_TEXT_READERS: dict[str, Callable[[bytes, str, ImportResult, int], list[str]]] = {
+    ".csv": _plain_lines, ".xlsx": _xlsx_lines, ".md": _plain_lines, ".txt": _plain_lines,
+    ".docx": _docx_lines, ".pdf": _pdf_lines, ".html": _html_lines, ".htm": _html_lines,
 }

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from knowledge.embeddings import ConcatEmbedder, E5Embedder, Embedder, USEEmbedder, default_embedder  # noqa: F401
+from knowledge.embeddings import Embedder
 from knowledge.entries import Entry
 from knowledge.lexical import BM25, analyze, expand
 
@@ -160,7 +160,8 @@ def _embed_with_cache(entries: Sequence[Entry], embedder: Embedder, field: str, 
     return out
 
 
-def _chroma(directory: Path):
+def local_chroma_client(directory: Path):
+    """Chroma on disk, in `directory`/chroma."""
     import chromadb
     from chromadb.config import Settings
 
@@ -168,7 +169,7 @@ def _chroma(directory: Path):
                                      settings=Settings(anonymized_telemetry=False, allow_reset=False))
 
 
-_COLLECTIONS = ("questions",)
+COLLECTIONS = ("questions",)  # the Chroma collections of one index
 
 
 def _create_collection(client, name: str, embedder: Embedder):
@@ -256,9 +257,9 @@ class Index:
 
         vectors = _vectors(entries, embedder, vector_cache, progress)
 
-        client = _chroma(directory)
+        client = local_chroma_client(directory)
         collections = {}
-        for name in _COLLECTIONS:
+        for name in COLLECTIONS:
             collections[name] = _create_collection(client, name, embedder)
             _fill(client, collections[name], ids, vectors[name])
 
@@ -289,8 +290,8 @@ class Index:
             raise ValueError(f"index was built with {meta.get('embedder')!r}, not {embedder.name!r}: rebuild it")
         with open(directory / "entries.jsonl", encoding="utf-8") as f:
             entries = [Entry.from_json(json.loads(line)) for line in f if line.strip()]
-        client = _chroma(directory)
-        collections = {name: client.get_collection(name, embedding_function=None) for name in _COLLECTIONS}
+        client = local_chroma_client(directory)
+        collections = {name: client.get_collection(name, embedding_function=None) for name in COLLECTIONS}
         return cls(directory, entries, embedder, client, collections,
                    BM25.load(directory / "lex_full"), BM25.load(directory / "lex_question"), meta)
 
@@ -303,7 +304,7 @@ class Index:
         ids = _check_ids(entries)
         vectors = _vectors(entries, embedder, vector_cache, progress)
         collections = {}
-        for name in _COLLECTIONS:
+        for name in COLLECTIONS:
             collections[name] = _create_collection(client, names[name], embedder)
             _fill(client, collections[name], ids, vectors[name])
         return cls._in_memory(client, collections, entries, embedder, vectors)
@@ -318,7 +319,7 @@ class Index:
         ids = _check_ids(entries)
         vectors = _vectors(entries, embedder, vector_cache, None)
         collections = {}
-        for name in _COLLECTIONS:
+        for name in COLLECTIONS:
             col = client.get_or_create_collection(names[name], embedding_function=None,
                                                   metadata={"hnsw:space": "cosine", "embedder": embedder.name})
             if col.count() != len(ids):

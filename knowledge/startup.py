@@ -1,19 +1,19 @@
-"""Opening the knowledge base from settings, and seeding it with the sample FAQ on the first start."""
+"""Opening the knowledge base the settings describe, and importing the sample FAQ on a new installation."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 from hideki.settings import Settings
+from knowledge.embeddings import default_embedder
 from knowledge.store import ConcurrentChange, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 
-def knowledge_base(settings: Settings) -> KnowledgeBase:
-    """On disk under the data directory by default; shared by replicas when a database or Chroma server is set."""
-    from knowledge.index import default_embedder
-
+def open_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """On disk under the data directory by default; in the database and Chroma (one FAQ for every replica)
+    when `database_url` or `chroma_url` is set."""
     if settings.database_url.get_secret_value() or settings.chroma_url:
         from knowledge.database import open_database_catalog
 
@@ -21,14 +21,15 @@ def knowledge_base(settings: Settings) -> KnowledgeBase:
     return KnowledgeBase(settings.knowledge_dir, default_embedder)
 
 
-def open_knowledge(settings: Settings) -> KnowledgeBase:
-    kb = knowledge_base(settings)
+def open_and_seed_knowledge_base(settings: Settings) -> KnowledgeBase:
+    """What the bot serves: `open_knowledge_base`, with the sample FAQ (`faq_seed`) imported if it is empty."""
+    kb = open_knowledge_base(settings)
     if kb.current_version() is None and settings.faq_seed:
-        seed(kb, Path(settings.faq_seed))
+        import_sample_faq(kb, Path(settings.faq_seed))
     return kb
 
 
-def seed(kb: KnowledgeBase, path: Path) -> None:
+def import_sample_faq(kb: KnowledgeBase, path: Path) -> None:
     """Import the sample FAQ so that a new installation can answer at once."""
     from knowledge.importers import read_source
 

@@ -1,4 +1,6 @@
-"""The FAQ knowledge base on disk: versions, atomic switches, history and rollback.
+"""The FAQ knowledge base: versions, atomic switches, history and rollback, over a catalog that stores them.
+
+On one machine the catalog is the `DiskCatalog`:
 
     $HIDEKI_DATA_DIR/knowledge/
         CURRENT              the serving version number, replaced atomically (os.replace)
@@ -11,8 +13,8 @@ when it is complete: a crash mid-import leaves the old version answering. Old ve
 of them can be brought back with `rollback` (`prune` deletes old ones). A running bot notices a new CURRENT
 written by the CLI.
 
-That layout is the `DiskCatalog`. With shared engines configured, `knowledge.database.DatabaseCatalog` keeps the same
-things in the database (PostgreSQL) and the vectors on a Chroma server, so several replicas serve one FAQ.
+With a database or Chroma server configured, `knowledge.database.DatabaseCatalog` keeps the same things in the
+database (PostgreSQL) and the vectors in Chroma, so several replicas serve one FAQ.
 """
 from __future__ import annotations
 
@@ -22,7 +24,6 @@ import os
 import shutil
 import threading
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -338,16 +339,3 @@ def _record(action: str, who: str, note: str, version: int | None, change: Chang
         "updated_ids": [new.id for _, new in change.updated],
         "removed_ids": [e.id for e in change.removed],
     }
-
-
-def duplicate_questions(entries: Sequence[Entry]) -> list[tuple[Entry, Entry]]:
-    """Pairs of entries whose questions are the same once width and spacing are ignored."""
-    seen: dict[str, Entry] = {}
-    pairs = []
-    for entry in entries:
-        key = "".join(unicodedata.normalize("NFKC", entry.question).split()).lower()
-        if key in seen:
-            pairs.append((seen[key], entry))
-        else:
-            seen[key] = entry
-    return pairs

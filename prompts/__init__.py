@@ -58,10 +58,10 @@ class PromptSet:
         self.refresh()
         return self.loaded[name].template.substitute({k: str(v) for k, v in values.items()})
 
-    def refresh(self, force: bool = False) -> None:
+    def refresh(self) -> None:
         """Reload templates whose file changed; keep the old one (and log why) if the new one is wrong."""
         now = self.clock()
-        if not force and now - self._checked_at < RECHECK_S:
+        if now - self._checked_at < RECHECK_S:
             return
         with self._lock:
             self._checked_at = now

@@ -122,6 +122,7 @@ def test_tiktoken_works_offline_from_the_shipped_encodings(tmp_path, monkeypatch
     counter = TokenCounter("gpt-4o")
     assert counter.count("世田谷区役所") > 0
     assert TokenCounter("gpt-4").encoding.name == "cl100k_base"
+    assert len(counter.split("会議の内容を記録します。\n" * 200, 100)) > 1  # the text splitter counts offline too
 
 
 def test_token_split_keeps_every_character_and_respects_the_budget():
@@ -131,6 +132,16 @@ def test_token_split_keeps_every_character_and_respects_the_budget():
     assert "".join(pieces) == text
     assert max(counter.count(p) for p in pieces) <= 300
     assert counter.truncate("あいうえお" * 100, 10) and counter.count(counter.truncate("あいうえお" * 100, 10)) <= 10
+
+
+def test_token_split_cuts_at_line_ends_then_at_sentence_ends():
+    counter = TokenCounter("gpt-4o-mini")
+    lines = "".join(f"{i}番目の発言です。会議の内容を記録します。\n" for i in range(500))
+    pieces = counter.split(lines, 200)
+    assert "".join(pieces) == lines and all(p.endswith("\n") for p in pieces)
+    long_line = "区役所の窓口で住民票の写しを請求しました、その後に税の証明も取りました。" * 40
+    pieces = counter.split(long_line, 100)
+    assert "".join(pieces) == long_line and all(p.endswith(("。", "、")) for p in pieces)
 
 
 # --- streaming ------------------------------------------------------------------------------------------

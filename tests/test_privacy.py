@@ -1,4 +1,4 @@
-"""The PII guard in front of the model, per pipeline: mask (placeholders, restored) or block (nothing sent)."""
+"""The masking client in front of the model, per pipeline: mask (placeholders, restored) or block (nothing sent)."""
 from __future__ import annotations
 
 import json

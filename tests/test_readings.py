@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hideki.japanese import readings
 from hideki.japanese.kana import is_all_kana
-from hideki.japanese.readings import ReadingEngine, counter_readings, number_reading, parse_number, tokens
+from hideki.japanese.readings import ReadingEngine, counter_readings, number_reading, tokens
 
 
 def joined(text: str) -> str:
@@ -73,17 +73,6 @@ def test_symbols_and_latin_keep_their_surface() -> None:
 
 
 # ------------------------------------------------------------------ numbers and counters
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("12", 12), ("１２", 12), ("1,200", 1200), ("十二", 12), ("千二百", 1200), ("二〇二四", 2024),
-        ("１０万", 100000), ("3億5000万", 350000000), ("012", None), ("1.5", None),
-    ],
-)
-def test_parse_number(text: str, expected: int | None) -> None:
-    assert parse_number(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -71,11 +71,11 @@ def _settings():
 
 def _kb(settings=None):
     from hideki.llm.tokens import install_offline_encodings
-    from knowledge.startup import knowledge_base
+    from knowledge.startup import open_knowledge_base
 
     settings = settings or _settings()
     install_offline_encodings(settings.cache_dir / "tiktoken")
-    return knowledge_base(settings)
+    return open_knowledge_base(settings)
 
 
 def _who(args: argparse.Namespace) -> str:

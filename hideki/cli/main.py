@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each module adds its own subcommand with `register(subparsers)`.
-_COMMAND_MODULES = ["hideki.cli.furigana", "hideki.cli.faq", "hideki.cli.usage", "hideki.cli.pii", "hideki.cli.teams", "hideki.cli.prompts"]
+_COMMAND_MODULES = ["hideki.cli.furigana", "hideki.cli.faq", "hideki.cli.usage", "hideki.cli.pii", "hideki.cli.teams", "hideki.cli.prompts",
+                    "hideki.cli.pipelines", "hideki.cli.run"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,7 +38,7 @@ def add_readings_to_file(source: Path, target: Path, engine: Engine, grade: int 
     check_input(source, max_bytes)
     in_suffix = source.suffix.lower()
     if in_suffix == ".docx":
-        document = _open_word(source)
+        document = open_word(source)
         if out_suffix == ".docx":
             report = add_ruby(document, engine, grade)
             write_atomically(target, document.save)
@@ -51,7 +51,8 @@ def add_readings_to_file(source: Path, target: Path, engine: Engine, grade: int 
     return _write_blocks(blocks, target, engine, grade, title=source.stem)
 
 
-def _open_word(path: Path) -> Document:
+def open_word(path: Path) -> Document:
+    """A checked .docx file as a python-docx Document; DocumentError when python-docx cannot read it."""
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError, OSError):

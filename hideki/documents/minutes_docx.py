@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import docx
@@ -15,7 +16,7 @@ from docx.shared import Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from hideki.documents.files import write_atomically
-from hideki.minutes.extract import Item, Minutes, _due_label, _trace, sections
+from hideki.minutes.extract import Item, Minutes, due_label, trace, sections
 
 SOURCE_COLOUR = RGBColor(0x59, 0x59, 0x59)
 TODO_HEADER = ("担当", "内容", "期限", "発言")
@@ -50,8 +51,8 @@ def minutes_document(m: Minutes) -> Document:
             cell.paragraphs[0].add_run(label).bold = True
         for todo in m.todos:
             cells = table.add_row().cells
-            for cell, value in zip(cells, (todo.owner or "未定", todo.task, _due_label(todo),
-                                           _trace(todo.start, todo.speaker, todo.line))):
+            for cell, value in zip(cells, (todo.owner or "未定", todo.task, due_label(todo),
+                                           trace(todo.start, todo.speaker, todo.line))):
                 cell.text = value
     else:
         document.add_paragraph("なし", style="List Bullet")
@@ -62,6 +63,13 @@ def minutes_document(m: Minutes) -> Document:
     document.add_heading("保留", level=1)
     _items(document, m.pending, "なし")
     return document
+
+
+def minutes_docx_bytes(m: Minutes) -> bytes:
+    """The minutes as the bytes of a .docx file (for a chat reply)."""
+    buffer = io.BytesIO()
+    minutes_document(m).save(buffer)
+    return buffer.getvalue()
 
 
 def write_minutes_docx(m: Minutes, path: Path) -> None:
@@ -75,7 +83,7 @@ def _items(document: Document, items: list[Item], empty: str, style: str = "List
     for item in items:
         paragraph = document.add_paragraph(item.text, style=style)
         if item.speaker or item.start or item.line:
-            _add_source(paragraph, _trace(item.start, item.speaker, item.line))
+            _add_source(paragraph, trace(item.start, item.speaker, item.line))
 
 
 def _add_source(paragraph: Paragraph, source: str) -> None:

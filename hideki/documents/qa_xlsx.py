@@ -51,6 +51,13 @@ def qa_workbook(pairs: list[QAPair], source_name: str, category: str = "") -> Wo
     return workbook
 
 
+def qa_xlsx_bytes(pairs: list[QAPair], source_name: str, category: str = "") -> bytes:
+    """The workbook as the bytes of an .xlsx file (for a chat reply)."""
+    buffer = io.BytesIO()
+    qa_workbook(pairs, source_name, category).save(buffer)
+    return buffer.getvalue()
+
+
 def write_qa_xlsx(pairs: list[QAPair], path: Path, source_name: str, category: str = "") -> None:
     """Save the pairs as .xlsx at `path` (atomically)."""
     write_atomically(path, qa_workbook(pairs, source_name, category).save)

@@ -12,7 +12,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from hideki.japanese.eras import find_dates, parse_number
+from hideki.japanese.eras import find_dates
+from hideki.japanese.numbers import parse_number
+from hideki.japanese.patterns import AMOUNT, FACT_NUMBER_FROM_DIGITS, FACT_NUMERAL_CHARS, PHONE, TIME
 from hideki.japanese.sudachi import tokenize
 
 KINDS = ("number", "date", "amount", "time", "phone", "url", "email", "proper_noun")
@@ -29,21 +31,6 @@ _KANJI = r"[\u3400-\u9fff\uf900-\ufaff々〆ヵヶ〇]"
 _READING = re.compile(r"(" + _KANJI + r")[（(]([ぁ-ゖァ-ヺー・]+)[）)]")
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(
-    r"(?<![0-9])(?:\(0\d{1,4}\)\s?\d{1,4}-\d{3,4}|0\d{1,4}-\d{1,4}-\d{3,4}|0\d{1,4}\(\d{1,4}\)\d{3,4}"
-    r"|0[5-9]0\d{8}|0\d{9})(?![0-9])"
-)
-_KANJI_NUM = "〇一二三四五六七八九十百千"
-_DIGITS = r"\d[\d,]*(?:\.\d+)?"
-_NUMBER = r"(?:" + _DIGITS + r"|[" + _KANJI_NUM + r"万億兆])+"
-_AMOUNT = re.compile(r"(?:[¥￥]\s?(?P<yen>\d[\d,]*)|(?P<num>" + _NUMBER + r")\s*円)")
-_TIME = re.compile(
-    r"(?P<ampm>午前|午後)?\s*(?:(?P<h>\d{1,2}|[" + _KANJI_NUM + r"]{1,3})\s*時(?!間|点|代|期|刻|給|差|限)"
-    r"(?:\s*(?P<half>半)|\s*(?P<m>\d{1,2}|[" + _KANJI_NUM + r"]{1,3})\s*分)?"
-    r"|(?P<hc>\d{1,2}):(?P<mc>\d{2})(?![\d:]))"
-    r"|(?P<noon>正午)"
-)
-_ARABIC_NUMBER = re.compile(_DIGITS + r"(?:" + _DIGITS + r"|[" + _KANJI_NUM + r"万億兆])*")
 _PLACEHOLDER = re.compile(r"[〇○◯●×＿_]{2,}")
 _ORG_SUFFIXES = (
     "役所", "役場", "支所", "出張所", "事務所", "センター", "課", "係", "室", "局", "部", "省", "庁", "署", "館",
@@ -175,16 +162,16 @@ def extract_facts(text: str) -> list[Fact]:
 
     take(_URL, "url", lambda m: m.group(0).rstrip(".,").lower().removeprefix("https://").removeprefix("http://"))
     take(_EMAIL, "email", lambda m: m.group(0).lower())
-    take(_PHONE, "phone", lambda m: re.sub(r"\D", "", m.group(0)))
+    take(PHONE, "phone", lambda m: re.sub(r"\D", "", m.group(0)))
     for d in find_dates(text):
         facts.append(Fact("date", d.text.strip(), _date_value(d.year, d.month, d.day, d.fiscal)))
         text = _mask(text, d.start, d.end)
-    take(_TIME, "time", _time_value)
-    take(_AMOUNT, "amount", lambda m: _number_value(m.group("yen") or m.group("num")))
+    take(TIME, "time", _time_value)
+    take(AMOUNT, "amount", lambda m: _number_value(m.group("yen") or m.group("num")))
     facts.extend(_proper_nouns(text))
     for placeholder in _PLACEHOLDER.finditer(text):
         text = _mask(text, placeholder.start(), placeholder.end())
-    take(_ARABIC_NUMBER, "number", lambda m: _number_value(m.group(0).rstrip(",")))
+    take(FACT_NUMBER_FROM_DIGITS, "number", lambda m: _number_value(m.group(0).rstrip(",")))
     facts.extend(_kanji_numbers(text))
     return facts
 
@@ -195,7 +182,7 @@ def _kanji_numbers(text: str) -> list[Fact]:
     run = ""
     for token in tokenize(text, "C") + [None]:
         if token is not None and token.part_of_speech()[1] == "数詞" and re.fullmatch(
-                "[" + _KANJI_NUM + "万億兆]+", token.surface()):
+                "[" + FACT_NUMERAL_CHARS + "万億兆]+", token.surface()):
             run += token.surface()
             continue
         if run and not _PLACEHOLDER.fullmatch(run) and run not in ("万", "億", "兆"):

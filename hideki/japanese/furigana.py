@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hideki.japanese.kana import is_kanji, to_hiragana
+from hideki.japanese.numbers import parse_quantity
 
 GRADES_FILE = Path(__file__).parent / "data" / "kanji_grades.tsv"
 # Grades: 1-6 elementary school (2020 table), 7 other 常用漢字; kanji not listed (表外字) rank 8.
@@ -106,7 +107,7 @@ def _merge_numbers_with_counters(tokens: list[tuple[str, str]]) -> list[tuple[st
     A digit carries no ruby, so a changed counter reading (日 たち) alone would mislead; the
     pair gets the whole reading instead. Regular counters (300円) keep ruby on the kanji only.
     """
-    from hideki.japanese.readings import COUNTERS, number_reading, parse_number
+    from hideki.japanese.readings import COUNTERS, number_reading
 
     out: list[tuple[str, str]] = []
     i = 0
@@ -115,7 +116,7 @@ def _merge_numbers_with_counters(tokens: list[tuple[str, str]]) -> list[tuple[st
         if i + 1 < len(tokens) and surface.isdecimal() and reading != surface:
             counter, counter_reading = tokens[i + 1]
             base = COUNTERS.get(counter, (counter_reading, ""))[0]
-            value = parse_number(surface)
+            value = parse_quantity(surface)
             changed = counter_reading != base or (value is not None and reading != number_reading(value))
             if changed and any(is_kanji(ch) for ch in counter):
                 out.append((surface + counter, reading + counter_reading))

@@ -6,14 +6,6 @@ import re
 _KATA_TO_HIRA = {c: c - 0x60 for c in range(0x30A1, 0x30F5)}  # ァ..ヴ → ぁ..ゔ (ヵヶ stay: they read か)
 _KATA_TO_HIRA.update({0x30FD: 0x309D, 0x30FE: 0x309E})  # ヽヾ → ゝゞ
 
-_VOWEL_ROWS = {
-    "あ": "あかさたなはまやらわがざだばぱぁゃゎ",
-    "い": "いきしちにひみりぎじぢびぴぃ",
-    "う": "うくすつぬふむゆるぐずづぶぷゔぅゅっ",
-    "え": "えけせてねへめれげぜでべぺぇ",
-    "お": "おこそとのほもよろをごぞどぼぽぉょ",
-}
-_VOWEL_OF = {ch: vowel for vowel, chars in _VOWEL_ROWS.items() for ch in chars}
 
 
 def to_hiragana(text: str) -> str:
@@ -35,19 +27,6 @@ def has_kanji(text: str) -> bool:
     return KANJI_RE.search(text) is not None
 
 
-def is_kana(ch: str) -> bool:
-    return _KANA_RUN.match(ch) is not None
-
-
 def is_all_kana(text: str) -> bool:
     return _KANA_RUN.fullmatch(text) is not None
 
-
-def normalize_reading(reading: str) -> str:
-    """Compare-friendly form: hiragana, with the long-vowel mark ー replaced by the preceding vowel."""
-    out: list[str] = []
-    for ch in to_hiragana(reading):
-        if ch == "ー" and out:
-            ch = _VOWEL_OF.get(out[-1], ch)
-        out.append(ch)
-    return "".join(out)

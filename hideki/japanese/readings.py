@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from hideki.japanese.kana import KANJI_RE, has_kanji, is_all_kana, to_hiragana
+from hideki.japanese.numbers import parse_quantity
 from hideki.japanese.sudachi import MODES, dictionary, tokenizer
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -350,43 +351,10 @@ def _kakasi():
 
 # ---------------------------------------------------------------- numbers
 
-_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_SMALL = {"十": 10, "百": 100, "千": 1000}
-_LARGE = {"万": 10**4, "億": 10**8, "兆": 10**12}
 _UNITS = ["", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"]
 _HUNDREDS = {1: "ひゃく", 3: "さんびゃく", 6: "ろっぴゃく", 8: "はっぴゃく"}
 _THOUSANDS = {1: "せん", 3: "さんぜん", 8: "はっせん"}
 _LARGE_READ = [(10**12, "ちょう"), (10**8, "おく"), (10**4, "まん")]
-
-
-def parse_number(text: str) -> int | None:
-    """Integer value of 12 / １２ / 1,200 / 十二 / 千二百 / 二〇二四 / 1万2000; None otherwise."""
-    t = text.replace(",", "").replace("，", "")
-    if not t:
-        return None
-    if t.isdecimal():
-        if len(t) > 1 and t[0] in "0０":
-            return None  # codes and phone numbers are not read as amounts
-        return int(t) if len(t) <= 16 else None
-    if all(ch in _DIGIT for ch in t):
-        return int("".join(str(_DIGIT[ch]) for ch in t)) if len(t) <= 16 else None
-    total = section = 0
-    digits = ""
-    for ch in t:
-        if ch.isdecimal():
-            digits += ch
-        elif ch in _DIGIT:
-            digits += str(_DIGIT[ch])
-        elif ch in _SMALL:
-            section += (int(digits) if digits else 1) * _SMALL[ch]
-            digits = ""
-        elif ch in _LARGE:
-            section += int(digits) if digits else 0
-            total += (section or 1) * _LARGE[ch]
-            section, digits = 0, ""
-        else:
-            return None
-    return total + section + (int(digits) if digits else 0)
 
 
 def _read_under_10000(n: int) -> str:
@@ -997,7 +965,7 @@ def _number_rule(toks: list[list], i: int) -> None:
         _vague_number_rule(tok, nxt)
         return
     else:
-        value = parse_number(surface)
+        value = parse_quantity(surface)
         if value is not None and (len(surface) > 1 or not has_kanji(surface)):
             # Sudachi reads 10 as いちれい and 二十 as にとう; its single-kanji readings (一つ) are right
             tok[1] = number_reading(value)

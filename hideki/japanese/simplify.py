@@ -19,8 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from hideki.japanese.eras import parse_number, to_western
+from hideki.japanese.eras import to_western
 from hideki.japanese.facts import missing_facts
+from hideki.japanese.numbers import parse_number
 from hideki.japanese.sentences import split_paragraphs, split_sentences
 from hideki.japanese.sudachi import tokenize as sudachi_tokenize
 

@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -45,10 +45,6 @@ class Usage:
             self.completion_tokens + other.completion_tokens,
             self.calls + other.calls,
         )
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass
@@ -110,17 +106,14 @@ class RetryPolicy:
         return base * random.uniform(0.5, 1.0)
 
 
-def retry_after_seconds(headers: object) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Parse `retry-after-ms` / `retry-after` (seconds or an HTTP date) from response headers."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    if (ms := get("retry-after-ms")) is not None:
+    if (ms := headers.get("retry-after-ms")) is not None:
         try:
             return max(0.0, float(ms) / 1000)
         except ValueError:
             pass
-    value = get("retry-after")
+    value = headers.get("retry-after")
     if value is None:
         return None
     try:
@@ -163,19 +156,17 @@ class LLMClient:
         params: PipelineParams,
         retry: RetryPolicy,
         timeout_s: float,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        breaker: CircuitBreaker | None = None,
-        cap: ConcurrencyCap | None = None,
+        breaker: CircuitBreaker,
+        cap: ConcurrencyCap,
     ) -> None:
         self._api = api
-        self._breaker = breaker or CircuitBreaker()
-        self._cap = cap or ConcurrencyCap(64, 1000)
+        self._breaker = breaker
+        self._cap = cap
         self.params = params
         self.model = params.model or ""
         self.counter = TokenCounter(self.model)
         self._retry = retry
         self._timeout_s = timeout_s
-        self._sleep = sleep
 
     @property
     def input_budget(self) -> int:
@@ -216,7 +207,7 @@ class LLMClient:
                 kind, retryable, after = _classify(exc)
                 if received.text and kind != "timeout":  # the connection dropped mid-answer
                     kind = "stream_broken"
-                if kind not in ("bad_request", "empty", "rate_limit"):  # unwell, not busy (429) or a bad request
+                if kind not in ("bad_request", "rate_limit"):  # unwell, not busy (429) or a bad request
                     self._breaker.failure()
                 delay = self._retry.delay(attempt, after) if retryable and not received.text else None
                 if delay is None:
@@ -224,7 +215,7 @@ class LLMClient:
                     log.warning("llm call failed", extra={"kind": kind, "attempts": attempt, "model": self.model})
                     raise LLMError(kind, str(exc), partial=received.text) from exc
                 log.info("llm call retried", extra={"kind": kind, "attempt": attempt, "delay_s": round(delay, 2)})
-                await self._sleep(delay)
+                await asyncio.sleep(delay)
                 continue
             self._breaker.success()
             return completion
@@ -312,7 +303,6 @@ class LLMGateway:
     """Builds the openai client once from settings and hands each pipeline its `LLMClient`."""
 
     settings: Settings
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _api: openai.AsyncOpenAI | None = field(init=False, default=None)
     breaker: CircuitBreaker = field(init=False)
     cap: ConcurrencyCap = field(init=False)
@@ -346,6 +336,7 @@ class LLMGateway:
 
     @property
     def online(self) -> bool:
+        """Whether a model endpoint is configured (pipelines get a client)."""
         return self._api is not None
 
     @property
@@ -356,16 +347,16 @@ class LLMGateway:
         where = s.azure_endpoint if s.llm_mode == "azure" else (s.llm_base_url or "OpenAI")
         return f"{s.llm_model} @ {where}"
 
-    def client_for(self, pipeline: str) -> LLMClient | None:
+    def client_for(self, pipeline: str, declared: PipelineParams | None = None) -> LLMClient | None:
+        """The model client of a pipeline (None offline); `declared` is what the pipeline brings itself."""
         if self._api is None:
             return None
         s = self.settings
         return LLMClient(
             self._api,
-            s.params_for(pipeline),
+            s.params_for(pipeline, declared),
             RetryPolicy(s.llm_max_retries, s.llm_backoff_s, s.llm_max_backoff_s),
             s.llm_timeout_s,
-            self.sleep,
             self.breaker,
             self.cap,
         )

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import tiktoken
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 _URLS = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
@@ -23,6 +24,9 @@ _URLS = {
 # Models whose tokenizer is known to be cl100k; everything else (gpt-4o, 4.1, o-series, and local models,
 # whose real tokenizers we cannot load offline) is counted with o200k_base, which is close for Japanese.
 _CL100K_PREFIXES = ("gpt-4-", "gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
+# Where `TokenCounter.split` may cut a long text, best first: paragraphs, lines, sentences, clauses,
+# words, and as a last resort between any two characters.
+_SEPARATORS = ["\n\n", "\n", "。", "！", "？", "!", "?", "、", " ", ""]
 
 
 def install_offline_encodings(cache_dir: Path) -> Path:
@@ -76,41 +80,31 @@ class TokenCounter:
         return self.encoding.decode(ids[:max_tokens])
 
     def split(self, text: str, max_tokens: int) -> list[str]:
-        """Cut `text` into pieces of at most `max_tokens` tokens, at line or sentence ends where possible."""
+        """Cut `text` into pieces of at most `max_tokens` tokens, in order and keeping every character.
+
+        Cuts fall at blank lines where possible, else at line ends, then at sentence and clause ends
+        (。！？、), and only as a last resort between two characters.
+        """
         if self.count(text) <= max_tokens:
             return [text]
+        return self._split(text, max_tokens, chunk_size=max_tokens)
+
+    def _split(self, text: str, max_tokens: int, chunk_size: int) -> list[str]:
+        splitter = RecursiveCharacterTextSplitter(
+            separators=_SEPARATORS,
+            keep_separator="end",  # "。" and "\n" stay at the end of the piece they close
+            strip_whitespace=False,
+            chunk_size=chunk_size,
+            chunk_overlap=0,
+            length_function=self.count,
+        )
         pieces: list[str] = []
-        current, current_tokens = "", 0
-        for unit in _units(text):
-            unit_tokens = self.count(unit)
-            if unit_tokens > max_tokens:  # a single unit too long: hard cut
-                if current:
-                    pieces.append(current)
-                    current, current_tokens = "", 0
-                ids = self.encoding.encode(unit, disallowed_special=())
-                pieces.extend(self.encoding.decode(ids[i : i + max_tokens]) for i in range(0, len(ids), max_tokens))
-                continue
-            # Counts of adjacent units add up to within a token or two of the joined count; the margin
-            # keeps every piece under the limit.
-            if current and current_tokens + unit_tokens > max_tokens - 2:
-                pieces.append(current)
-                current, current_tokens = "", 0
-            current += unit
-            current_tokens += unit_tokens
-        if current:
-            pieces.append(current)
+        for piece in splitter.split_text(text):
+            # The splitter adds up the counts of the parts it joins; joined text can count a token more
+            # than its parts, so a piece over the budget is cut again with a smaller target.
+            over = self.count(piece) - max_tokens
+            if over > 0 and chunk_size > 1:
+                pieces.extend(self._split(piece, max_tokens, max(1, chunk_size - over)))
+            else:
+                pieces.append(piece)
         return pieces
-
-
-def _units(text: str) -> list[str]:
-    """Lines, and sentences within long lines, keeping every character."""
-    units: list[str] = []
-    for line in text.splitlines(keepends=True):
-        start = 0
-        for i, ch in enumerate(line):
-            if ch in "。！？!?":
-                units.append(line[start : i + 1])
-                start = i + 1
-        if start < len(line):
-            units.append(line[start:])
-    return units

@@ -12,10 +12,12 @@ from typing import Any
 
 from hideki.japanese.facts import extract_facts, normalize
 # Date, name and next-meeting finders of the extractive engine, so that both paths read the transcript alike.
+from hideki.japanese.numbers import kanji_numerals_to_digits
+from hideki.minutes.dates import find_date_expressions
 from hideki.minutes.extract import (
-    _NAME_CHARS, _NOT_NAMES, Item, Minutes, Todo, _find_next_meeting, _match_person, _name_keys, _to_date,
-    find_date_expressions, kanji_numerals_to_digits, sentence_units,
+    NAME_CHARS, NOT_NAMES, Item, Minutes, Todo, find_next_meeting, match_person, name_keys, to_date,
 )
+from hideki.minutes.units import sentence_units
 from hideki.minutes.transcripts import Transcript, Utterance
 
 
@@ -76,7 +78,7 @@ def minutes_facts_check(minutes_text: str, transcript: Transcript) -> list[str]:
                              *transcript.agenda, *(f"{u.speaker} {u.text}" for u in transcript.utterances)])
     source_plain = normalize(source_text)
     source_digits = normalize(kanji_numerals_to_digits(source_text))
-    base = _to_date(transcript.date)
+    base = to_date(transcript.date)
     facts = extract_facts(source_text)
 
     dates: set[tuple[int | None, int | None, int | None]] = set()
@@ -90,7 +92,7 @@ def minutes_facts_check(minutes_text: str, transcript: Transcript) -> list[str]:
     if base:
         dates.add((base.year, base.month, base.day))
     units = sentence_units(transcript)
-    _, next_date, _ = _find_next_meeting(units, base)
+    _, next_date, _ = find_next_meeting(units, base)
     for u in transcript.utterances:
         for e in find_date_expressions(u.text, base, next_date):
             if e.date:
@@ -111,7 +113,7 @@ def minutes_facts_check(minutes_text: str, transcript: Transcript) -> list[str]:
     cleaned = _strip_markdown(minutes_text)
     problems: list[str] = []
     seen: set[str] = set()
-    speaker_keys = _name_keys(transcript.speakers)
+    speaker_keys = name_keys(transcript.speakers)
     for f in extract_facts(cleaned):
         ok = True
         if f.kind == "date":
@@ -127,11 +129,11 @@ def minutes_facts_check(minutes_text: str, transcript: Transcript) -> list[str]:
         if not ok and f.text not in seen:
             seen.add(f.text)
             problems.append(f.text)
-    for m in re.finditer(r"(?P<name>" + _NAME_CHARS + r"{1,6}?)(?:さん|様|氏|課長|係長|部長|主査|主任)", cleaned):
+    for m in re.finditer(r"(?P<name>" + NAME_CHARS + r"{1,6}?)(?:さん|様|氏|課長|係長|部長|主査|主任)", cleaned):
         name = m.group("name")
-        if name in _NOT_NAMES or re.search(r"[ぁ-ん]", name):
+        if name in NOT_NAMES or re.search(r"[ぁ-ん]", name):
             continue
-        if name not in source_plain and name not in seen and _match_person(name, speaker_keys) is None:
+        if name not in source_plain and name not in seen and match_person(name, speaker_keys) is None:
             seen.add(name)
             problems.append(name)
     return problems

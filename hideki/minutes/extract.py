@@ -1,41 +1,41 @@
 """Extractive meeting minutes (議事録) from a Transcript, without a language model.
 
     m = extract_minutes(parse_transcript(data, name), meeting_date=date(2025, 4, 1))
-    print(render_minutes(m))                         # Markdown for Teams
+    sections(m)                                      # Markdown of each part: the minutes template's placeholders
 
 What is extracted and how:
   * attendees: the speakers (plus a 出席者 header), in order of appearance;
   * agenda: a 議題 header, else the chair's topic announcements (議題は…/…について/…の件);
   * summary: key sentences chosen by MMR over Sudachi content words (relevance = cosine to the meeting
     centroid with a mild position prior, redundancy = max cosine to sentences already chosen), shown in
-    meeting order. TextRank is available (method="textrank"); benchmarks/minutes.py compares them (PoliInfo
-    char ROUGE-1 F: MMR 0.370, TextRank 0.355, lead-N 0.254), and MMR is also O(n·k) where TextRank is O(n²);
+    meeting order (hideki.minutes.summary). benchmarks/minutes.py compares it with TextRank and lead-N baselines
+    (PoliInfo char ROUGE-1 F: MMR 0.370, TextRank 0.355, lead-N 0.254); MMR is also O(n·k) where TextRank is O(n²);
   * decisions: cue expressions (決定・決まり・承認・了承・〜こととする・〜ことにします・〜で進めます・〜とします・
     異議なし …); a bare agreement (異議なし/賛成/それでいきましょう) after a proposal makes the proposal a decision;
   * ToDos: requests (〜をお願いします・〜してください・〜してもらえますか) whose owner is the addressee named in
     the sentence (田中さん、…) or the person who accepts in the next utterance, and first-person commitments
     (私が〜します・〜しておきます・〜までに〜します) owned by the speaker; deadlines are resolved against the
-    meeting date (来週金曜, 月末, 今月中, 4月10日まで, 明日, 3日後, 次回まで → the next meeting when known);
+    meeting date (来週金曜, 月末, 今月中, 4月10日まで, 明日, 3日後, 次回まで → the next meeting when known;
+    hideki.minutes.dates);
   * next meeting: 次回は… sentences with a date or time; pending: 継続審議・保留・持ち帰り・次回検討 ….
 
-Every item keeps the speaker, start time and line of the utterance it came from.
+Every item keeps the speaker, start time and line of the utterance it came from. The engine works on the
+sentence units of hideki.minutes.units.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import math
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
-from string import Template
 from typing import Iterable, Sequence
 
-from hideki.japanese.eras import find_dates, parse_number
+from hideki.japanese.eras import WEEKDAYS
 from hideki.japanese.sentences import split_sentences
-from hideki.japanese.sudachi import tokenizer
+from hideki.minutes.dates import DateExpression, find_date_expressions, find_deadline, year_for
+from hideki.minutes.summary import rank_units
 from hideki.minutes.transcripts import Transcript, Utterance
+from hideki.minutes.units import Unit, clean_text, sentence_units
 
 
 @dataclass
@@ -72,501 +72,20 @@ class Minutes:
     summary_items: list[Item] = field(default_factory=list)  # the summary with traceability
 
 
-# ============================================================================ text clean-up
-
-_FILLER_RE = re.compile(
-    r"(?:(?<=^)|(?<=[、。！？!?\s　「]))"
-    r"(?:え[ーっ]+と?|ええと|えっと|えと|あの[ーぉお]+|あのー?(?=[、\s　])|その[ーぉお]+|まあ(?=[、\s　])|まぁ|"
-    r"うーん|うん(?=[、\s　])|んー|あー+|おー+(?=[、\s　])|なんか(?=[、\s　])|ちょっと(?=[、\s　])|"
-    r"そうですね(?=[、\s　])|はい(?=[、\s　])|ええ(?=[、\s　]))[ー、\s　]*"
-)
-_SPACES_RE = re.compile(r"[ \t　]+")
-
-
-def clean_text(text: str) -> str:
-    """Sentence without speech fillers (えーと, あのー, まあ, …) at clause starts."""
-    previous = None
-    text = text.strip()
-    while previous != text:
-        previous = text
-        text = _FILLER_RE.sub("", text)
-    text = re.sub(r"、{2,}", "、", text)
-    text = re.sub(r"^[、\s　]+", "", text)
-    return _SPACES_RE.sub(" ", text).strip()
-
-
-# ============================================================================ sentence units
-
-
-@dataclass
-class Unit:
-    text: str          # the sentence as said
-    clean: str         # without fillers
-    speaker: str
-    start: str
-    line: int
-    utterance: int     # index of the utterance
-    index: int         # index of the sentence inside the utterance
-
-
-def sentence_units(transcript: Transcript) -> list[Unit]:
-    units: list[Unit] = []
-    for ui, u in enumerate(transcript.utterances):
-        for si, sentence in enumerate(split_sentences(u.text)):
-            units.append(Unit(sentence, clean_text(sentence), u.speaker, u.start, u.line, ui, si))
-    return units
-
-
-# ============================================================================ content words
-
-_STOP_LEMMAS = frozenset(
-    "こと もの ため よう これ それ あれ どれ ここ そこ 方 ほう 中 時 とき 感じ 形 話 点 的 等 など 件 今回 今日 本日 "
-    "皆さん 皆様 みなさん 私 わたし 僕 自分 我々 こちら そちら 辺 あたり 所 ところ 場合 上 前 後 次 以上 方向 部分 "
-    "する 為る ある 有る いる 居る なる 成る できる 出来る 思う 言う 考える いただく 頂く くださる 下さる 申す おる 致す "
-    "いう ござる 参る おっしゃる 伺う お願い 願う 様 さん 君 はい ええ いい 良い よい ない 無い そう どう".split())
-_CONTENT_POS = ("名詞", "動詞", "形容詞")
-
-
-def _chunks(text: str, size: int = 4000) -> Iterable[str]:
-    for i in range(0, len(text), size):
-        yield text[i:i + size]
-
-
-def content_words(text: str, mode: str = "B") -> list[str]:
-    """Normalised content words (nouns, verbs, adjectives) without stop words and numbers."""
-    words: list[str] = []
-    tok = tokenizer(mode)
-    for chunk in _chunks(text):
-        for m in tok.tokenize(chunk):
-            pos = m.part_of_speech()
-            if pos[0] not in _CONTENT_POS or pos[1] in ("数詞", "非自立可能", "代名詞") or pos[2] == "助数詞可能":
-                continue
-            lemma = m.normalized_form()
-            if lemma in _STOP_LEMMAS or len(lemma) == 1 and not re.match(r"[\u4e00-\u9fff]", lemma):
-                continue
-            words.append(lemma)
-    return words
-
-
-# ============================================================================ ranking
-
-
-def _tfidf(docs: Sequence[Sequence[str]]) -> list[dict[str, float]]:
-    df: Counter[str] = Counter()
-    for d in docs:
-        df.update(set(d))
-    n = len(docs)
-    vectors: list[dict[str, float]] = []
-    for d in docs:
-        tf = Counter(d)
-        vec = {w: (1 + math.log(c)) * math.log((n + 1) / (df[w] + 0.5)) for w, c in tf.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({w: v / norm for w, v in vec.items()})
-    return vectors
-
-
-def _cos(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(w, 0.0) for w, v in a.items())
-
-
-def textrank_scores(docs: Sequence[Sequence[str]], damping: float = 0.85, iterations: int = 40) -> list[float]:
-    """PageRank over the cosine-similarity graph of the sentences (numpy, dense)."""
-    import numpy as np
-
-    n = len(docs)
-    if n == 0:
-        return []
-    vectors = _tfidf(docs)
-    vocab: dict[str, int] = {}
-    for vec in vectors:
-        for w in vec:
-            vocab.setdefault(w, len(vocab))
-    matrix = np.zeros((n, max(1, len(vocab))), dtype=np.float32)
-    for i, vec in enumerate(vectors):
-        for w, v in vec.items():
-            matrix[i, vocab[w]] = v
-    sim = matrix @ matrix.T
-    np.fill_diagonal(sim, 0.0)
-    row = sim.sum(axis=1, keepdims=True)
-    row[row == 0] = 1.0
-    transition = sim / row
-    scores = np.full(n, 1.0 / n, dtype=np.float32)
-    for _ in range(iterations):
-        scores = (1 - damping) / n + damping * (transition.T @ scores)
-    return [float(s) for s in scores]
-
-
-def centroid_scores(docs: Sequence[Sequence[str]]) -> tuple[list[float], list[dict[str, float]]]:
-    vectors = _tfidf(docs)
-    centroid: Counter[str] = Counter()
-    for vec in vectors:
-        centroid.update(vec)
-    norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-    centroid_vec = {w: v / norm for w, v in centroid.items()}
-    return [_cos(vec, centroid_vec) for vec in vectors], vectors
-
-
-def select_mmr(relevance: Sequence[float], vectors: Sequence[dict[str, float]], k: int, lam: float = 0.7,
-               lengths: Sequence[int] | None = None, budget: int | None = None) -> list[int]:
-    """Maximal marginal relevance: k indices (or as many as fit `budget` characters)."""
-    chosen: list[int] = []
-    max_sim = [0.0] * len(relevance)
-    used = 0
-    candidates = set(range(len(relevance)))
-    while candidates and len(chosen) < k:
-        best, best_score = -1, -1e9
-        for i in candidates:
-            if budget is not None and lengths is not None and used + lengths[i] > budget and chosen:
-                continue
-            score = lam * relevance[i] - (1 - lam) * max_sim[i]
-            if score > best_score:
-                best, best_score = i, score
-        if best < 0:
-            break
-        chosen.append(best)
-        candidates.discard(best)
-        if lengths is not None:
-            used += lengths[best]
-        for i in candidates:
-            s = _cos(vectors[i], vectors[best])
-            if s > max_sim[i]:
-                max_sim[i] = s
-    return chosen
-
-
-# ============================================================================ compression (newsletter style)
-
-_LEADING_CONNECTIVES = re.compile(
-    r"^(?:まず|次に|また|さらに|更に|そこで|一方|なお|加えて|あわせて|併せて|このため|そのため|したがって|従いまして|"
-    r"しかしながら|しかし|ただ|ただし|最後に|特に|とりわけ|そして|では|それでは|じゃあ|じゃ|で|今後|今後とも|引き続き|"
-    r"こうしたことから|こうした中|このように|これらを踏まえ|以上のことから|結論から申し上げますと|具体的には)[、,]"
-)
-_PADDING = [
-    (re.compile(r"(?:に|へ)?(?:つきまして|ついて)(?:で)?(?:ございますが|ありますが|でございますが|でありますが|ですが)、?"), "は、"),
-    (re.compile(r"(?:のでございます|のであります|のです|のでして)"), ""),
-    (re.compile(r"でございます|であります"), "です"),
-    (re.compile(r"をいたしました|いたしました"), "した"),
-    (re.compile(r"をいたします|いたします|をしてまいります|してまいります|していきます"), "する"),
-    (re.compile(r"させていただきます|させていただきました"), "する"),
-    (re.compile(r"と(?:考えて|思って)おります|と存じます|と考えます|と思います|と思っております"), ""),
-    (re.compile(r"(?:ところ|ところでございます)です"), ""),
-    (re.compile(r"どのように"), "どう"),
-    (re.compile(r"のか、?(?:[^、。]{0,12}の)?(?:見解|所見|考え|認識|決意|方針|取組|取り組み)を(?:伺います|伺いたい|お伺いします|求めます|お聞きします)"), "か"),
-    (re.compile(r"、?(?:[^、。]{0,12}の)?(?:見解|所見|考え|認識|決意|方針)を(?:伺います|伺いたい|お伺いします|求めます|お聞きします)"), "は"),
-    (re.compile(r"(?:を|について)?(?:伺います|お伺いします|お聞きします)"), "は"),
-    (re.compile(r"(?:すべきと考えますが|べきと考えますが)"), "べきだが"),
-]
-_KANJI_NUMERAL_RE = re.compile(r"(?<![\u4e00-\u9fff々])([一二三四五六七八九十百千〇]+(?:[万億兆][一二三四五六七八九十百千〇]*)*)"
-                               r"(?=[万億兆]?(?:年|か月|カ月|箇月|月|日|人|件|か所|カ所|箇所|円|%|％|回|校|区|市|町|村|名|社|台|棟|戸|倍|割|"
-                               r"時間|分|歳|期|項目|つ|点|本|施設|団体|週|ヘクタール|キロ|メートル|万|億|兆|千))")
-
-
-def kanji_numerals_to_digits(text: str) -> str:
-    """二十四年度 -> 24年度, 三百五十二万人 -> 352万人 (numerals before a counter only)."""
-
-    def repl(m: re.Match[str]) -> str:
-        try:
-            value = parse_number(m.group(1))
-        except ValueError:
-            return m.group(1)
-        return str(value)
-
-    return _KANJI_NUMERAL_RE.sub(repl, text)
-
-
-def compress(sentence: str) -> str:
-    """Shorter wording of a sentence: fillers, leading connectives and honorific padding removed."""
-    s = clean_text(sentence)
-    s = kanji_numerals_to_digits(s)
-    for _ in range(2):
-        s = _LEADING_CONNECTIVES.sub("", s).lstrip("、 　")
-    for pattern, repl in _PADDING:
-        s = pattern.sub(repl, s)
-    s = re.sub(r"、(?=[。か])", "", s)
-    s = re.sub(r"は、は", "は", s)
-    s = re.sub(r"(です|ます|した|する)。$", r"\1。", s)
-    return s.strip()
-
-
-# ============================================================================ summariser (generic)
-
-_PROCEDURAL_RE = re.compile(
-    r"^(?:よろしく(?:お願い)?|お疲れ様|ありがとうございま|はい|ええ|うん|そうですね|なるほど|了解|承知|わかりました|分かりました|"
-    r"おはようございま|こんにちは|失礼しま|お願いします|大丈夫です|以上です|異議なし|聞こえ|画面)"
-)
-_QUESTION_CUE = re.compile(r"(?:伺います|伺いたい|お伺いします|求めます|お聞きします|見解は|所見は|いかがか|べきでは)")
-_ANSWER_CUE = re.compile(r"(?:してまいります|いたします|取り組んで|進めて|実施|設置|策定|開始|推進|支援|強化|拡充|整備)")
-
-
-_PART_OPENER = re.compile(r"^(?:まず|次に|また|さらに|更に|最後に|続いて|一方|加えて|そして|ところで|そこで)[、,]")
-
-
-def rank_units(sentences: Sequence[str], method: str = "mmr", k: int = 5, budget: int | None = None,
-               lengths: Sequence[int] | None = None, position_weight: float = 0.15,
-               cue_weight: float = 0.0, part_end_weight: float = 0.0) -> list[int]:
-    """Indices of the k most representative sentences (in document order).
-
-    Score = relevance (centroid cosine for MMR, normalised PageRank for TextRank) + a lead prior
-    (position_weight, decreasing linearly) + cue_weight for question/commitment sentences + part_end_weight
-    for the last sentence of a part (the next sentence opens a new one with まず/次に/また…: in assembly
-    speeches the question or the answer's conclusion closes each part); selection by MMR.
-    """
-    docs = [content_words(s) for s in sentences]
-    n = len(docs)
-    if n == 0:
-        return []
-    if method == "textrank":
-        raw = textrank_scores(docs)
-        top = max(raw) or 1.0
-        relevance = [r / top for r in raw]
-        vectors = _tfidf(docs)
-    else:
-        relevance, vectors = centroid_scores(docs)
-    scored = []
-    for i, r in enumerate(relevance):
-        prior = position_weight * (1.0 - i / n) if n > 1 else 0.0
-        cue = cue_weight if cue_weight and (_QUESTION_CUE.search(sentences[i]) or _ANSWER_CUE.search(sentences[i])) else 0.0
-        length_penalty = 0.0 if len(docs[i]) >= 3 else 0.5
-        part_end = part_end_weight if part_end_weight and (i == n - 1 or _PART_OPENER.match(sentences[i + 1])) else 0.0
-        scored.append(r + prior + cue + part_end - length_penalty)
-    chosen = select_mmr(scored, vectors, k, lengths=lengths, budget=budget)
-    return sorted(chosen)
-
-
-def summarize(text: str, max_chars: int, method: str = "mmr", compress_sentences: bool = True) -> str:
-    """An extractive summary of one speech or document, at most `max_chars` characters.
-
-    Sentences are ranked (MMR or TextRank over content words, question/commitment cues, part ends),
-    compressed (fillers, honorific padding, connectives dropped; kanji numerals as digits) and joined in
-    document order; the result is cut at `max_chars`.
-    """
-    text = text.replace("\\n", "\n")
-    sentences = [s for s in split_sentences(text) if len(s) >= 6]
-    if not sentences:
-        return text[:max_chars]
-    shown = [compress(s) if compress_sentences else s for s in sentences]
-    lengths = [len(s) for s in shown]
-    k = max(1, len(sentences))
-    chosen = rank_units(sentences, method=method, k=k, budget=max_chars, lengths=lengths, position_weight=0.0,
-                        cue_weight=0.3, part_end_weight=0.2)
-    out = "".join(shown[i] for i in chosen)
-    return out[:max_chars]
-
-
-def lead_summary(text: str, max_chars: int) -> str:
-    """Lead-N baseline: the first sentences, cut at `max_chars`."""
-    text = text.replace("\\n", "\n")
-    return "".join(split_sentences(text))[:max_chars]
-
-
-# ============================================================================ dates and deadlines
-
-WEEKDAYS = "月火水木金土日"
-_NUM = r"(?:[0-9０-９]+|[〇一二三四五六七八九十]+)"
-_DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p)) for name, p in [
-    ("week_wd", r"(?P<rel>今週|来週|再来週|翌週)(?:の)?(?P<wd>[月火水木金土日])曜(?:日)?"),
-    ("week_end", r"(?P<rel>今週|来週|再来週|翌週)(?:中|いっぱい|末|内|(?=まで))"),
-    ("week_start", r"週明け"),
-    ("month_part", r"(?P<rel>今月|来月|再来月|翌月)(?:の)?(?P<part>上旬|中旬|下旬|中|末|いっぱい|内|初め|はじめ|頭|前半|後半)"),
-    ("m_part", r"(?<![0-9０-９])(?P<m>" + _NUM + r")月(?:の)?(?P<part>上旬|中旬|下旬|中|末|いっぱい|初め|はじめ|頭|前半|後半)"),
-    ("month_end", r"(?<![今来翌再])月末"),
-    ("fy_end", r"(?P<rel>今|来)?年度(?:末|内|中)"),
-    ("year_end", r"年内|年末|今年中"),
-    ("after", r"(?P<n>" + _NUM + r")(?P<unit>営業日|日|週間|か月|ヶ月|カ月|ヵ月|箇月)後"),
-    ("within", r"(?P<n>" + _NUM + r")(?P<unit>営業日|日|週間)(?:以内|のうち)"),
-    ("tomorrow", r"明日|あした|明朝"),
-    ("day_after", r"明後日|あさって"),
-    ("today", r"本日中|今日中|今日いっぱい|本日の?うち|今日の?うち"),
-    ("next_meeting", r"次回(?:の)?(?:会議|打ち合わせ|打合せ|定例|委員会|会合|ミーティング)?(?:まで|前)"),
-    ("day_only", r"(?<![0-9０-９月〇一二三四五六七八九十])(?P<d>" + _NUM + r")日(?=まで|中に|目途|めど|締め|〆|は私|に(?!収|短|延|分|減|増|1|一))(?!間)"),
-    ("weekday", r"(?<![週の])(?P<wd>[月火水木金土日])曜(?:日)?"),
-]]
-_DUE_FOLLOW = re.compile(r"^(?:[0-9０-９:：時分半]*(?:の)?(?:午前|午後|正午|夕方|朝|中|末|いっぱい)?(?:までには|までに|まで|中|目途|めど|を目途|を目処|締め切り|締切|〆切|期限))")
-
-
-def _fy_end(base: dt.date, offset: int = 0) -> dt.date:
-    year = base.year if base.month >= 4 else base.year - 1
-    return dt.date(year + 1 + offset, 3, 31)
-
-
-def _month_last(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _add_months(base: dt.date, months: int) -> tuple[int, int]:
-    m = base.month - 1 + months
-    return base.year + m // 12, m % 12 + 1
-
-
-def _part_of_month(year: int, month: int, part: str) -> dt.date:
-    if part in ("上旬", "初め", "はじめ", "頭"):
-        return dt.date(year, month, 10)
-    if part in ("中旬", "前半"):
-        return dt.date(year, month, 15 if part == "前半" else 20)
-    return _month_last(year, month)
-
-
-def _add_business_days(base: dt.date, n: int) -> dt.date:
-    d = base
-    while n > 0:
-        d += dt.timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
-
-
-def _year_for(base: dt.date, month: int, day: int) -> dt.date | None:
-    """The date with this month/day nearest to the meeting, preferring the future."""
-    for year in (base.year, base.year + 1):
-        try:
-            d = dt.date(year, month, day)
-        except ValueError:
-            return None
-        if d >= base - dt.timedelta(days=60):
-            return d
-    return None
-
-
-@dataclass
-class DateExpression:
-    start: int
-    end: int
-    text: str
-    date: dt.date | None
-    kind: str
-
-
-def find_date_expressions(text: str, base: dt.date | None, next_meeting: dt.date | None = None) -> list[DateExpression]:
-    """Absolute and relative date expressions in `text`, resolved against `base` (the meeting date)."""
-    text_n = unicodedata.normalize("NFKC", text)
-    found: list[DateExpression] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(s: int, e: int) -> bool:
-        return all(e <= a or s >= b for a, b in taken)
-
-    def add(s: int, e: int, date: dt.date | None, kind: str) -> None:
-        found.append(DateExpression(s, e, text_n[s:e], date, kind))
-        taken.append((s, e))
-
-    for d in find_dates(text_n):
-        if d.fiscal or d.month is None:
-            continue
-        date = None
-        if d.day is not None:
-            if d.year:
-                try:
-                    date = dt.date(d.year, d.month, d.day)
-                except ValueError:
-                    date = None
-            elif base:
-                date = _year_for(base, d.month, d.day)
-        add(d.start, d.end, date, "absolute")
-    for kind, pattern in _DATE_PATTERNS:
-        for m in pattern.finditer(text_n):
-            if not free(m.start(), m.end()):
-                continue
-            add(m.start(), m.end(), _resolve(kind, m, base, next_meeting), kind)
-    return sorted(found, key=lambda x: x.start)
-
-
-def _resolve(kind: str, m: re.Match[str], base: dt.date | None, next_meeting: dt.date | None) -> dt.date | None:
-    if kind == "next_meeting":
-        return next_meeting
-    if base is None:
-        return None
-    g = m.groupdict()
-    week_offset = {"今週": 0, "来週": 1, "翌週": 1, "再来週": 2}
-    monday = base - dt.timedelta(days=base.weekday())
-    try:
-        if kind == "week_wd":
-            return monday + dt.timedelta(weeks=week_offset[g["rel"]], days=WEEKDAYS.index(g["wd"]))
-        if kind == "week_end":
-            return monday + dt.timedelta(weeks=week_offset[g["rel"]], days=4)
-        if kind == "week_start":
-            return monday + dt.timedelta(weeks=1)
-        if kind == "month_part":
-            year, month = _add_months(base, {"今月": 0, "来月": 1, "翌月": 1, "再来月": 2}[g["rel"]])
-            return _part_of_month(year, month, g["part"])
-        if kind == "m_part":
-            month = parse_number(g["m"])
-            if not 1 <= month <= 12:
-                return None
-            year = base.year + (1 if month < base.month - 2 else 0)
-            return _part_of_month(year, month, g["part"])
-        if kind == "month_end":
-            return _month_last(base.year, base.month)
-        if kind == "fy_end":
-            return _fy_end(base, 1 if g.get("rel") == "来" else 0)
-        if kind == "year_end":
-            return dt.date(base.year, 12, 31)
-        if kind in ("after", "within"):
-            n = parse_number(g["n"])
-            unit = g["unit"]
-            if unit == "営業日":
-                return _add_business_days(base, n)
-            if unit == "日":
-                return base + dt.timedelta(days=n)
-            if unit == "週間":
-                return base + dt.timedelta(weeks=n)
-            year, month = _add_months(base, n)
-            return dt.date(year, month, min(base.day, calendar.monthrange(year, month)[1]))
-        if kind == "tomorrow":
-            return base + dt.timedelta(days=1)
-        if kind == "day_after":
-            return base + dt.timedelta(days=2)
-        if kind == "today":
-            return base
-        if kind == "day_only":
-            day = parse_number(g["d"])
-            year, month = base.year, base.month
-            if day < base.day:
-                year, month = _add_months(base, 1)
-            return dt.date(year, month, day)
-        if kind == "weekday":
-            delta = (WEEKDAYS.index(g["wd"]) - base.weekday()) % 7 or 7
-            return base + dt.timedelta(days=delta)
-    except (ValueError, KeyError):
-        return None
-    return None
-
-
-def find_deadline(text: str, base: dt.date | None, next_meeting: dt.date | None = None) -> DateExpression | None:
-    """The deadline of a task sentence: a date expression followed by まで/までに/中/目途…, else the first one."""
-    expressions = find_date_expressions(text, base, next_meeting)
-    if not expressions:
-        return None
-    text_n = unicodedata.normalize("NFKC", text)
-    for e in expressions:
-        tail = text_n[e.end:e.end + 12]
-        if e.kind == "next_meeting" or _DUE_FOLLOW.match(tail) or e.kind in ("week_end", "month_part", "m_part",
-                                                                             "fy_end", "year_end", "within"):
-            return _with_suffix(e, text_n)
-    return _with_suffix(expressions[0], text_n)
-
-
-def _with_suffix(e: DateExpression, text_n: str) -> DateExpression:
-    m = _DUE_FOLLOW.match(text_n[e.end:e.end + 12])
-    if m and m.group(0):
-        return DateExpression(e.start, e.end + m.end(), text_n[e.start:e.end + m.end()], e.date, e.kind)
-    return e
-
 
 # ============================================================================ names
 
 
 _HONORIFIC = r"(?:さん|様|さま|君|くん|ちゃん|課長補佐|課長|係長|主査|主任|主事|部長|室長|所長|局長|次長|補佐|参事|リーダー|先生)"
-_NAME_CHARS = r"[\u4e00-\u9fff々ヶァ-ヺーA-Za-z]"
-_ADDRESSEE_RE = re.compile(r"(?P<name>" + _NAME_CHARS + r"{1,8}?)" + _HONORIFIC + r"(?:[、,]|に(?:は)?|には|の方で|で|から|が|も|は|、)")
+NAME_CHARS = r"[\u4e00-\u9fff々ヶァ-ヺーA-Za-z]"
+_ADDRESSEE_RE = re.compile(r"(?P<name>" + NAME_CHARS + r"{1,8}?)" + _HONORIFIC + r"(?:[、,]|に(?:は)?|には|の方で|で|から|が|も|は|、)")
 _ORG_RE = re.compile(r"(?P<name>[\u4e00-\u9fff々ヶァ-ヺー]{1,10}?(?:課|係|室|班|部|局|チーム|センター|事務局))"
                      r"(?:さんの方で|の方で|さんで|さんに|にお願い|で対応|で担当|が担当|で作成|で準備)")
-_NOT_NAMES = frozenset({"皆", "みな", "皆様", "お客", "市民", "住民", "職員", "担当", "先方", "相手", "業者", "委員", "向こう",
+NOT_NAMES = frozenset({"皆", "みな", "皆様", "お客", "市民", "住民", "職員", "担当", "先方", "相手", "業者", "委員", "向こう",
                         "みんな", "各", "そちら", "こちら", "どなた", "誰", "お子", "お母", "お父", "利用者"})
 
 
-def _name_keys(speakers: Sequence[str]) -> dict[str, str]:
+def name_keys(speakers: Sequence[str]) -> dict[str, str]:
     """Short forms of each speaker name (family name, name without role) -> the speaker."""
     keys: dict[str, str] = {}
     ambiguous: set[str] = set()
@@ -597,7 +116,7 @@ def _name_keys(speakers: Sequence[str]) -> dict[str, str]:
     return keys
 
 
-def _match_person(name: str, keys: dict[str, str]) -> str | None:
+def match_person(name: str, keys: dict[str, str]) -> str | None:
     if name in keys:
         return keys[name]
     for length in range(len(name) - 1, 0, -1):   # 防災課の田中 -> 田中
@@ -612,21 +131,42 @@ _GROUP_RE = re.compile(r"(?P<who>全員|各自|皆さん|みなさん|皆様|み
 
 def find_addressee(sentence: str, keys: dict[str, str]) -> str:
     """The person (or section) a request is addressed to: 田中さん、… / 防災課の方で… / 全員"""
+    return (_addressed_attendee(sentence, keys) or _addressed_name(sentence) or _addressed_section(sentence)
+            or _addressed_group(sentence))
+
+
+def _addressed_attendee(sentence: str, keys: dict[str, str]) -> str:
+    """An attendee named with an honorific (田中さん、…), as the attendee's full name."""
     for m in _ADDRESSEE_RE.finditer(sentence):
         name = m.group("name")
-        if name in _NOT_NAMES:
+        if name in NOT_NAMES:
             continue
-        person = _match_person(name, keys)
+        person = match_person(name, keys)
         if person:
             return person
+    return ""
+
+
+def _addressed_name(sentence: str) -> str:
+    """Someone who is not an attendee, named with an honorific (not a company or an office)."""
     for m in _ADDRESSEE_RE.finditer(sentence):
         name = m.group("name")
-        if name not in _NOT_NAMES and not re.search(r"[ぁ-ん]", name) and len(name) >= 2 and \
+        if name not in NOT_NAMES and not re.search(r"[ぁ-ん]", name) and len(name) >= 2 and \
                 not name.endswith(("署", "会社", "業者")):
             return name
+    return ""
+
+
+def _addressed_section(sentence: str) -> str:
+    """A section: 防災課の方で…, 企画係で対応."""
     m = _ORG_RE.search(sentence)
     if m and m.group("name") not in ("担当", "事務局"):
         return m.group("name")
+    return ""
+
+
+def _addressed_group(sentence: str) -> str:
+    """Everyone: 全員 (全員/皆さん…) or 各自 (各自/各課/各担当)."""
     m = _GROUP_RE.search(sentence)
     if m:
         return "各自" if m.group("who") in ("各自", "各課", "各担当") else "全員"
@@ -708,7 +248,7 @@ def _trim_task(text: str) -> str:
     for _ in range(2):
         s = re.sub(r"^(?:じゃあ|では|それでは|それじゃ|で|あとは?|それと|それから|なので|ですので|はい|了解です|承知しました|"
                    r"わかりました|分かりました|ありがとうございます|お願いします|それは)[、,。]?\s*", "", s)
-    s = re.sub(r"^" + _NAME_CHARS + r"{1,8}?" + _HONORIFIC + r"[、,]\s*", "", s)
+    s = re.sub(r"^" + NAME_CHARS + r"{1,8}?" + _HONORIFIC + r"[、,]\s*", "", s)
     s = s.rstrip("。！!")
     return s.strip()
 
@@ -723,14 +263,14 @@ def _sentence_neighbours(units: Sequence[Unit], i: int) -> Iterable[Unit]:
 # ============================================================================ extraction
 
 
-def _to_date(value: str) -> dt.date | None:
+def to_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
 
 
-def _find_next_meeting(units: Sequence[Unit], base: dt.date | None) -> tuple[str, dt.date | None, Unit | None]:
+def find_next_meeting(units: Sequence[Unit], base: dt.date | None) -> tuple[str, dt.date | None, Unit | None]:
     best: tuple[str, dt.date | None, Unit | None] = ("", None, None)
     for u in units:
         s = u.clean
@@ -748,7 +288,7 @@ def _find_next_meeting(units: Sequence[Unit], base: dt.date | None) -> tuple[str
         dated = next((e for e in expressions if e.date), None)
         date = dated.date if dated else None
         if date is not None and base is not None and date < base and "年" not in dated.text:
-            date = _year_for(base + dt.timedelta(days=60), date.month, date.day)  # the next meeting is ahead
+            date = year_for(base + dt.timedelta(days=60), date.month, date.day)  # the next meeting is ahead
         if date is None and same_time and base:
             date = base + dt.timedelta(weeks=1 if "来週" in same_time.group(0) else 2) if "来月" not in same_time.group(0) \
                 else None
@@ -760,18 +300,17 @@ def _find_next_meeting(units: Sequence[Unit], base: dt.date | None) -> tuple[str
     return best
 
 
-def extract_minutes(transcript: Transcript, meeting_date: dt.date | None = None, summary_sentences: int = 5,
-                    method: str = "mmr") -> Minutes:
+def extract_minutes(transcript: Transcript, meeting_date: dt.date | None = None, summary_sentences: int = 5) -> Minutes:
     """Minutes of a transcript, every item traceable to its utterance."""
-    base = meeting_date or _to_date(transcript.date)
+    base = meeting_date or to_date(transcript.date)
     units = sentence_units(transcript)
     speakers = transcript.speakers
     attendees = list(dict.fromkeys([s for s in speakers if s != "（不明）"] + transcript.participants))
-    keys = _name_keys(attendees)
-    next_text, next_date, next_unit = _find_next_meeting(units, base)
+    keys = name_keys(attendees)
+    next_text, next_date, next_unit = find_next_meeting(units, base)
     decisions, pending = _decisions_and_pending(units, next_unit)
     todos = _todos(units, transcript.utterances, keys, base, next_date)
-    summary_items = _summary(units, summary_sentences, method)
+    summary_items = _summary(units, summary_sentences)
     agenda = list(transcript.agenda) or _agenda(units)
     return Minutes(
         title=transcript.title,
@@ -802,85 +341,107 @@ def _is_short(text: str, limit: int = 16) -> bool:
     return len(re.sub(r"[、。？?！!\s]", "", text)) <= limit
 
 
+class _Decisions:
+    """The decisions found so far, with the bookkeeping that merges follow-ups into them."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.weak: dict[int, int] = {}                # index in items -> utterance of a weak decision
+        self.decided: set[tuple[int, int]] = set()    # (utterance, sentence) already used
+        self.last_utterance = -10
+
+    def add(self, u: Unit, text: str, is_weak: bool, key: tuple[int, int]) -> None:
+        """Record a decision; a strong one replaces (or, in the same utterance, extends) a recent weak one
+        of the same speaker."""
+        self.decided.add(key)
+        for index in sorted(self.weak, reverse=True):
+            prev = self.items[index]
+            if prev.speaker == u.speaker and 0 <= u.utterance - self.weak[index] <= 3 and not is_weak:
+                del self.weak[index]
+                if prev.line == u.line:
+                    prev.text = prev.text + "。" + text      # 「それでいきましょう。Aの方向で要求します。」
+                else:
+                    self.items[index] = _item(u, text)
+                self.last_utterance = u.utterance
+                return
+        self.items.append(_item(u, text))
+        if is_weak:
+            self.weak[len(self.items) - 1] = u.utterance
+        self.last_utterance = u.utterance
+
+
 def _decisions_and_pending(units: Sequence[Unit], next_unit: Unit | None) -> tuple[list[Item], list[Item]]:
     """Decisions (cue expressions, agreed proposals, the chair's 〜しましょう) and pending items.
 
     A weak decision (a short 「それでいきましょう」 or the chair's 〜しましょう) is replaced by a formal one
     (〜こととします) that the same speaker states within three utterances.
     """
-    decisions: list[Item] = []
-    weak: dict[int, int] = {}                  # index in decisions -> utterance of a weak decision
+    decisions = _Decisions()
     pending: list[Item] = []
-    decided: set[tuple[int, int]] = set()      # (utterance, sentence) already used
-    last_decision_utterance = -10
     chair = units[0].speaker if units else ""
-
-    def add(u: Unit, text: str, is_weak: bool, key: tuple[int, int]) -> None:
-        nonlocal last_decision_utterance
-        decided.add(key)
-        for index in sorted(weak, reverse=True):
-            prev = decisions[index]
-            if prev.speaker == u.speaker and 0 <= u.utterance - weak[index] <= 3 and not is_weak:
-                del weak[index]
-                if prev.line == u.line:
-                    prev.text = prev.text + "。" + text      # 「それでいきましょう。Aの方向で要求します。」
-                else:
-                    decisions[index] = _item(u, text)
-                last_decision_utterance = u.utterance
-                return
-        decisions.append(_item(u, text))
-        if is_weak:
-            weak[len(decisions) - 1] = u.utterance
-        last_decision_utterance = u.utterance
-
     for i, u in enumerate(units):
         s = u.clean
-        cue = s.rstrip("。！!．. ")
         if not s or u is next_unit or _NEXT_MEETING_RE.match(s):
             continue
         if _PENDING_RE.search(s) and not _QUESTION_RE.search(s):
-            text = _trim_task(u.text)
-            if _is_short(text, 10) and u.index > 0 and units[i - 1].utterance == u.utterance:
-                text = _trim_task(units[i - 1].text) + "。" + text   # 「一旦保留とします。」 refers back
-            pending.append(_item(u, text))
+            pending.append(_pending_item(units, i))
             continue
         if _NEGATED_RE.search(s):
             continue
         if _AGREEMENT_RE.match(s):
             # 「異議なし」 after a proposal: the proposal is the decision
             proposal = _previous_proposal(units, i)
-            if proposal is not None and (proposal.utterance, proposal.index) not in decided:
-                add(proposal, _trim_task(proposal.text), False, (proposal.utterance, proposal.index))
+            if proposal is not None and (proposal.utterance, proposal.index) not in decisions.decided:
+                decisions.add(proposal, _trim_task(proposal.text), False, (proposal.utterance, proposal.index))
             continue
-        if _QUESTION_RE.search(s) or len(cue) < 8 or (u.utterance, u.index) in decided:
-            continue
-        strong = bool(_DECISION_RE.search(cue))
-        chair_volitional = (u.speaker == chair and cue.endswith("ましょう") and not _CHAIR_NOT_DECISION.search(cue))
-        if not (strong or chair_volitional):
-            continue
-        text = _trim_task(u.text)
-        short = _is_short(text, 12)
-        previous = units[i - 1] if i > 0 else None
-        if short and previous is not None and previous.utterance == u.utterance \
-                and not _QUESTION_RE.search(previous.clean) and (previous.utterance, previous.index) not in decided:
-            # 「…やってみましょう。これは決定ということで。」: the sentence before carries the content
-            add(previous, _trim_task(previous.text) + "。" + text, _REFERRING_RE.match(s) is None and not strong
-                or short and "いきましょう" in cue, (u.utterance, u.index))
-            decided.add((previous.utterance, previous.index))
-            continue
-        if short and _REFERRING_RE.match(s) and strong:
-            near = [k for k, w in weak.items() if decisions[k].speaker == u.speaker and 0 <= u.utterance - w <= 3]
-            if near:   # 「これは決定ということで。」 confirms the chair's proposal
-                k = max(near)
-                del weak[k]
-                if decisions[k].line == u.line:
-                    decisions[k].text += "。" + text
-                decided.add((u.utterance, u.index))
-                continue
-            if u.utterance - last_decision_utterance <= 3:
-                continue   # 「では、この基準で決定します。」 restates the decision just made
-        add(u, text, short or not strong, (u.utterance, u.index))
-    return decisions, pending
+        _decision_sentence(decisions, units, i, chair)
+    return decisions.items, pending
+
+
+def _pending_item(units: Sequence[Unit], i: int) -> Item:
+    """A pending item; a short one (「一旦保留とします。」) takes the sentence before it along."""
+    u = units[i]
+    text = _trim_task(u.text)
+    if _is_short(text, 10) and u.index > 0 and units[i - 1].utterance == u.utterance:
+        text = _trim_task(units[i - 1].text) + "。" + text
+    return _item(u, text)
+
+
+def _decision_sentence(decisions: _Decisions, units: Sequence[Unit], i: int, chair: str) -> None:
+    """Unit i as a decision when it has a decision cue, or is the chair's 〜しましょう; a short one that refers
+    back (これは決定ということで) carries the sentence before it or confirms the chair's recent proposal."""
+    u = units[i]
+    s = u.clean
+    cue = s.rstrip("。！!．. ")
+    if _QUESTION_RE.search(s) or len(cue) < 8 or (u.utterance, u.index) in decisions.decided:
+        return
+    strong = bool(_DECISION_RE.search(cue))
+    chair_volitional = (u.speaker == chair and cue.endswith("ましょう") and not _CHAIR_NOT_DECISION.search(cue))
+    if not (strong or chair_volitional):
+        return
+    text = _trim_task(u.text)
+    short = _is_short(text, 12)
+    previous = units[i - 1] if i > 0 else None
+    if short and previous is not None and previous.utterance == u.utterance \
+            and not _QUESTION_RE.search(previous.clean) and (previous.utterance, previous.index) not in decisions.decided:
+        # 「…やってみましょう。これは決定ということで。」: the sentence before carries the content
+        decisions.add(previous, _trim_task(previous.text) + "。" + text, _REFERRING_RE.match(s) is None and not strong
+                      or short and "いきましょう" in cue, (u.utterance, u.index))
+        decisions.decided.add((previous.utterance, previous.index))
+        return
+    if short and _REFERRING_RE.match(s) and strong:
+        near = [k for k, w in decisions.weak.items()
+                if decisions.items[k].speaker == u.speaker and 0 <= u.utterance - w <= 3]
+        if near:   # 「これは決定ということで。」 confirms the chair's proposal
+            k = max(near)
+            del decisions.weak[k]
+            if decisions.items[k].line == u.line:
+                decisions.items[k].text += "。" + text
+            decisions.decided.add((u.utterance, u.index))
+            return
+        if u.utterance - decisions.last_utterance <= 3:
+            return   # 「では、この基準で決定します。」 restates the decision just made
+    decisions.add(u, text, short or not strong, (u.utterance, u.index))
 
 
 def _previous_proposal(units: Sequence[Unit], i: int) -> Unit | None:
@@ -931,66 +492,105 @@ _BARE_REQUEST_RE = re.compile(r"^(?:それで|これで|じゃあ|では|はい|
 
 def _todos(units: Sequence[Unit], utterances: Sequence[Utterance], keys: dict[str, str], base: dt.date | None,
            next_date: dt.date | None) -> list[Todo]:
+    """Requests and first-person commitments, with owner and deadline; follow-ups merge into their ToDo."""
     todos: list[Todo] = []
     answered: set[int] = set()   # ids of requests a commitment has already answered
     for i, u in enumerate(units):
         s = u.clean
-        if not s or _POLITE_ONLY_RE.match(s) or len(s) < 6 or _NEXT_MEETING_RE.match(s):
-            continue
-        if _PENDING_RE.search(s) and not re.search(r"宿題", s):
+        if not _may_be_task(s):
             continue
         deadline = find_deadline(s, base, next_date)
-        is_request = bool(_REQUEST_RE.search(s)) and not _PROCEDURE_OBJECTS.search(s) and not _REPORTED_RE.search(s)
-        if is_request and (_PAST_RE.search(s) or _QUESTION_RE.search(s) and not re.search(
-                r"(?:もらえますか|いただけますか|くれますか|できますか|でしょうか|もらえますでしょうか|いただけますでしょうか|"
-                r"もらってもいいですか|もらっていいですか)[。？?]*$", s)):
-            is_request = False
+        is_request = _is_request(s)
         is_commit = not is_request and _is_commitment(s, deadline is not None)
         if not (is_request or is_commit):
             continue
         task = _trim_task(u.text)
-        rest = unicodedata.normalize("NFKC", task)
-        if deadline is not None:
-            rest = rest.replace(deadline.text, "").replace("までに", "").replace("まで", "")
-        rest = re.sub("^" + _NAME_CHARS + r"{1,8}?" + _HONORIFIC + r"[、,は]?", "", rest)
-        bare = _BARE_REQUEST_RE.match(re.sub(r"^[、,はに\s]+", "", rest))
+        bare = _is_bare_request(task, deadline)
         if is_request:
-            owner = find_addressee(s, keys)
-            if not owner:   # 「田中さん。」 as a sentence of its own, or 「…。これは全員お願いします。」
-                for j in (i - 1, i + 1):
-                    if 0 <= j < len(units) and units[j].utterance == u.utterance:
-                        owner = find_addressee(units[j].clean + "、", keys)
-                        if owner:
-                            break
-            if not owner:
-                owner = _accepting_speaker(units, i, utterances)
-            if owner == u.speaker:
-                owner = ""
+            owner = _request_owner(units, i, keys, utterances)
             if bare and not deadline:
                 continue   # 「田中さん、お願いします。」 hands over the floor
         else:
             owner = u.speaker
         if deadline is None:
-            for nb in _sentence_neighbours(units, i):
-                if _REQUEST_RE.search(nb.clean) or _is_commitment(nb.clean, False):
-                    break
-                deadline = find_deadline(nb.clean, base, next_date)
-                if deadline is not None:   # 「…をお願いします。説明会の日、7月14日までに。」
-                    task = task + "。" + _trim_task(nb.text)
-                    break
+            deadline, task = _deadline_said_next(units, i, task, base, next_date)
         if is_commit:
-            for nb in _sentence_neighbours(units, i):
-                t = nb.clean.rstrip("。！!")
-                if _ACTION_END_RE.search(t) and not _STATIVE_END_RE.search(t) and not _QUESTION_RE.search(nb.clean) \
-                        and not _REQUEST_RE.search(t) and not _is_commitment(nb.clean, False):
-                    task = task + "。" + _trim_task(nb.text)   # 「設計は私が担当します。すぐ着手します。」
-                break
+            task = _with_next_action(units, i, task)
         if len(task) < 4:
             continue
         todo = Todo(task, owner, deadline.date.isoformat() if deadline and deadline.date else "",
                     deadline.text if deadline else "", u.speaker, u.start, u.line)
-        _add_todo(todos, todo, units, i, is_commit, bool(bare), answered)
+        _add_todo(todos, todo, units, i, is_commit, bare, answered)
     return todos
+
+
+def _may_be_task(s: str) -> bool:
+    """Not a greeting, too short, the next meeting or a pending item (unless it is 宿題)."""
+    if not s or _POLITE_ONLY_RE.match(s) or len(s) < 6 or _NEXT_MEETING_RE.match(s):
+        return False
+    return not (_PENDING_RE.search(s) and not re.search(r"宿題", s))
+
+
+def _is_request(s: str) -> bool:
+    """〜をお願いします / 〜してください / 〜してもらえますか, not a procedure (ご説明をお願いします), not
+    reported (〜してほしいという話), not past, and not a question other than a polite request."""
+    is_request = bool(_REQUEST_RE.search(s)) and not _PROCEDURE_OBJECTS.search(s) and not _REPORTED_RE.search(s)
+    if is_request and (_PAST_RE.search(s) or _QUESTION_RE.search(s) and not re.search(
+            r"(?:もらえますか|いただけますか|くれますか|できますか|でしょうか|もらえますでしょうか|いただけますでしょうか|"
+            r"もらってもいいですか|もらっていいですか)[。？?]*$", s)):
+        is_request = False
+    return is_request
+
+
+def _is_bare_request(task: str, deadline: DateExpression | None) -> bool:
+    """Nothing but お願いします is left once the addressee and the deadline are taken out."""
+    rest = unicodedata.normalize("NFKC", task)
+    if deadline is not None:
+        rest = rest.replace(deadline.text, "").replace("までに", "").replace("まで", "")
+    rest = re.sub("^" + NAME_CHARS + r"{1,8}?" + _HONORIFIC + r"[、,は]?", "", rest)
+    return bool(_BARE_REQUEST_RE.match(re.sub(r"^[、,はに\s]+", "", rest)))
+
+
+def _request_owner(units: Sequence[Unit], i: int, keys: dict[str, str], utterances: Sequence[Utterance]) -> str:
+    """Whom request i is for: the addressee named in it or in a sentence next to it, else the person who
+    accepts in the next turn; never the speaker."""
+    u = units[i]
+    owner = find_addressee(u.clean, keys)
+    if not owner:   # 「田中さん。」 as a sentence of its own, or 「…。これは全員お願いします。」
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(units) and units[j].utterance == u.utterance:
+                owner = find_addressee(units[j].clean + "、", keys)
+                if owner:
+                    break
+    if not owner:
+        owner = _accepting_speaker(units, i, utterances)
+    if owner == u.speaker:
+        owner = ""
+    return owner
+
+
+def _deadline_said_next(units: Sequence[Unit], i: int, task: str, base: dt.date | None,
+                        next_date: dt.date | None) -> tuple[DateExpression | None, str]:
+    """A deadline in the following sentences of the same utterance (「…をお願いします。説明会の日、7月14日までに。」),
+    added to the task; stops at the next request or commitment."""
+    for nb in _sentence_neighbours(units, i):
+        if _REQUEST_RE.search(nb.clean) or _is_commitment(nb.clean, False):
+            break
+        deadline = find_deadline(nb.clean, base, next_date)
+        if deadline is not None:
+            return deadline, task + "。" + _trim_task(nb.text)
+    return None, task
+
+
+def _with_next_action(units: Sequence[Unit], i: int, task: str) -> str:
+    """A commitment continued by an action in the next sentence: 「設計は私が担当します。すぐ着手します。」"""
+    for nb in _sentence_neighbours(units, i):
+        t = nb.clean.rstrip("。！!")
+        if _ACTION_END_RE.search(t) and not _STATIVE_END_RE.search(t) and not _QUESTION_RE.search(nb.clean) \
+                and not _REQUEST_RE.search(t) and not _is_commitment(nb.clean, False):
+            task = task + "。" + _trim_task(nb.text)
+        break
+    return task
 
 
 def _accepting_speaker(units: Sequence[Unit], i: int, utterances: Sequence[Utterance]) -> str:
@@ -1039,12 +639,19 @@ def _add_todo(todos: list[Todo], todo: Todo, units: Sequence[Unit], i: int, is_c
     todos.append(todo)
 
 
-def _summary(units: Sequence[Unit], k: int, method: str) -> list[Item]:
+_PROCEDURAL_RE = re.compile(
+    r"^(?:よろしく(?:お願い)?|お疲れ様|ありがとうございま|はい|ええ|うん|そうですね|なるほど|了解|承知|わかりました|分かりました|"
+    r"おはようございま|こんにちは|失礼しま|お願いします|大丈夫です|以上です|異議なし|聞こえ|画面)"
+)
+
+
+def _summary(units: Sequence[Unit], k: int) -> list[Item]:
+    """Key sentences of the meeting (not procedure or questions), in meeting order."""
     candidates = [u for u in units if len(u.clean) >= 12 and not _PROCEDURAL_RE.match(u.clean)
                   and not _QUESTION_RE.search(u.clean)]
     if not candidates:
         return []
-    chosen = rank_units([c.clean for c in candidates], method=method, k=k, position_weight=0.05)
+    chosen = rank_units([c.clean for c in candidates], k=k, position_weight=0.05)
     return [Item(_trim_task(candidates[j].text), candidates[j].speaker, candidates[j].start, candidates[j].line)
             for j in chosen]
 
@@ -1073,7 +680,7 @@ def _agenda(units: Sequence[Unit]) -> list[str]:
 # ============================================================================ Markdown
 
 
-def _trace(start: str, speaker: str, line: int) -> str:
+def trace(start: str, speaker: str, line: int) -> str:
     where = f"{start} " if start else ""
     return f"{where}{speaker}（{line}行目）" if line else f"{where}{speaker}"
 
@@ -1082,7 +689,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "｜").replace("\n", " ")
 
 
-def _due_label(t: Todo) -> str:
+def due_label(t: Todo) -> str:
     if t.due:
         d = dt.date.fromisoformat(t.due)
         label = f"{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
@@ -1092,11 +699,11 @@ def _due_label(t: Todo) -> str:
 
 def sections(m: Minutes) -> dict[str, str]:
     """Markdown for each part of the minutes: the placeholders of the minutes template."""
-    d = _to_date(m.date)
+    d = to_date(m.date)
     todos = "- なし"
     if m.todos:
         rows = ["| 担当 | 内容 | 期限 | 発言 |", "|---|---|---|---|"]
-        rows += [f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(_due_label(t))} | {_cell(_trace(t.start, t.speaker, t.line))} |"
+        rows += [f"| {_cell(t.owner or '未定')} | {_cell(t.task)} | {_cell(due_label(t))} | {_cell(trace(t.start, t.speaker, t.line))} |"
                  for t in m.todos]
         todos = "\n".join(rows)
 
@@ -1109,20 +716,8 @@ def sections(m: Minutes) -> dict[str, str]:
         "attendees": "、".join(m.attendees) if m.attendees else "（不明）",
         "agenda": bullets(m.agenda, "（未記載）"),
         "summary": bullets(m.summary),
-        "decisions": bullets([f"{i.text}（{_trace(i.start, i.speaker, i.line)}）" for i in m.decisions]),
+        "decisions": bullets([f"{i.text}（{trace(i.start, i.speaker, i.line)}）" for i in m.decisions]),
         "todos": todos,
         "next_meeting": bullets([m.next_meeting] if m.next_meeting else [], "未定"),
-        "pending": bullets([f"{i.text}（{_trace(i.start, i.speaker, i.line)}）" for i in m.pending]),
+        "pending": bullets([f"{i.text}（{trace(i.start, i.speaker, i.line)}）" for i in m.pending]),
     }
-
-
-# The layout the bot ships in prompts/minutes/minutes.md (admins edit that file; this is for the CLI and tests).
-DEFAULT_TEMPLATE = Template(
-    "**会議名**: ${title}\n**日時**: ${date}\n**出席者**: ${attendees}\n\n**議題**\n${agenda}\n\n**要旨**\n${summary}\n\n"
-    "**決定事項**\n${decisions}\n\n**ToDo**\n${todos}\n\n**次回予定**\n${next_meeting}\n\n**保留事項**\n${pending}\n"
-)
-
-
-def render_minutes(m: Minutes, template: Template = DEFAULT_TEMPLATE) -> str:
-    """Markdown minutes for Teams: bold headings, lists, ToDos as a table."""
-    return template.substitute(sections(m))

@@ -341,7 +341,6 @@ def parse_vtt(text: str) -> Transcript:
     utterances: list[Utterance] = []
     i = 1
     n = len(lines)
-    untagged = 0
     while i < n:
         m = _VTT_TIMING_RE.match(lines[i])
         if not m:
@@ -365,7 +364,6 @@ def parse_vtt(text: str) -> Transcript:
             if hit is not None:
                 pieces.append((hit[0], hit[1]))
             else:
-                untagged += 1
                 pieces.append(("", body))
         for name, piece in pieces:
             speaker = _clean_speaker(name)
@@ -482,6 +480,39 @@ def parse_transcript(data: bytes | str, name: str = "") -> Transcript:
     if not transcript.title and name:
         transcript.title = _title_from_name(name)
     return transcript
+
+
+TRANSCRIPT_MIN_SHARE = 0.3  # of the non-empty lines (paragraphs) that open an utterance
+
+
+def is_transcript(data: bytes, name: str = "") -> bool:
+    """Whether a file reads as a meeting transcript: a WebVTT file, or a text / Word file in which lines
+    open an utterance (「話者: 発言」, a Teams 「名前 0:01」 line …) — at least 30 % of the non-empty
+    ones, with some speaker speaking twice. A notice with 「問い合わせ先: 市民課」 and 「持ち物: 印鑑」 lines is not
+    one. Never raises."""
+    try:
+        if PurePath(name).suffix.lower() == ".vtt":
+            return True
+        if data[:4] == b"PK\x03\x04":
+            if not _is_docx(data):
+                return False
+            lines = [p.strip(" \t　\u200b") for p in _docx_paragraphs(data)]
+        else:
+            text = decode(data).lstrip("\ufeff")
+            if text.lstrip().startswith("WEBVTT"):
+                return True
+            lines = [line.strip() for line in text.splitlines()]
+    except (TranscriptError, ValueError, KeyError, OSError, zipfile.BadZipFile):
+        return False
+    lines = [line for line in lines if line]
+    speakers: list[str] = []
+    for line in lines:
+        if (m := _DOCX_NAME_TIME_RE.match(line)) is not None and _is_speaker_name(m.group("name")):
+            speakers.append(_clean_speaker(m.group("name")))
+        elif (match := _match_speaker_line(line)) is not None:
+            speakers.append(_clean_speaker(match[0]))
+    repeated = len(set(speakers)) < len(speakers)  # someone speaks twice: labels of a notice seldom repeat
+    return repeated and len(speakers) >= TRANSCRIPT_MIN_SHARE * len(lines)
 
 
 def _is_docx(data: bytes) -> bool:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from hideki.japanese.patterns import DATE_ANY_FORM, PHONE_ANY_FORM
+
 CATEGORIES = ("my_number", "phone", "email", "postal_address", "bank_account", "birth_date", "person_name")
 LABELS = {
     "my_number": "個人番号",
@@ -136,18 +138,6 @@ def _find_my_numbers(norm: str) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------- phone
-_PHONE = re.compile(
-    r"(?:(?<=TEL)|(?<=Tel)|(?<=tel)|(?<=FAX)|(?<=Fax)|(?<=fax)|(?<=TEL\.)|(?<=Tel\.)|(?<![0-9A-Za-z\-+./_@]))"
-    r"(?:\+81[ \-]?(?:\(0\)[ \-]?)?\d{1,4}[ \-]\d{1,4}[ \-]\d{3,4}"
-    r"|\+81\d{9,10}"
-    r"|\(0\d{1,4}\)[ ]?\d{1,4}[ \-]?\d{3,4}"
-    r"|0\d{1,4}[ \-]?\(\d{1,4}\)[ ]?\d{3,4}"
-    r"|0\d{1,4}[ \-]\d{1,4}[ \-]\d{3,4}"
-    r"|0\d{9,10})"
-    r"(?![0-9A-Za-z]|[\-./][0-9A-Za-z])"
-)
-
-
 def _phone_ok(s: str) -> bool:
     if s.startswith("+81"):
         rest = s[3:].replace("(0)", "")
@@ -170,7 +160,7 @@ def _phone_ok(s: str) -> bool:
 
 def _find_phones(norm: str) -> list[tuple[int, int]]:
     out = []
-    for m in _PHONE.finditer(norm):
+    for m in PHONE_ANY_FORM.finditer(norm):
         if not _phone_ok(m.group()):
             continue
         if _nearest_label(norm, m.start()) in ("other", "account", "mynumber"):
@@ -271,20 +261,13 @@ def _find_accounts(norm: str) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------- birth date
-_N = r"[0-9一二三四五六七八九十〇]"
-_ERA = r"(?:明治|大正|昭和|平成|令和)"
-_DATE = re.compile(
-    rf"(?:(?:{_ERA}[ ]?(?:{_N}{{1,3}}|元)|[MTSHR][ .]?\d{{1,2}}|\d{{4}})[ ]?年[ ]?)?{_N}{{1,3}}[ ]?月[ ]?{_N}{{1,3}}[ ]?日"
-    rf"|(?:[MTSHR][ .]?\d{{1,2}}|\d{{4}})([./\-])\d{{1,2}}\1\d{{1,2}}(?![0-9])"
-    rf"|(?:{_ERA}|[MTSHR])\d{{1,2}}\.\d{{1,2}}\.\d{{1,2}}(?![0-9])"
-)
 _BIRTH_AFTER = re.compile(r"[ ]?[)）]?[ ]?(?:生まれ|生れ|生(?![活徒産じ涯命物計成])|誕生|出生)")
 _RANGE_AFTER = re.compile(r"[ ]?(?:以前|以降|以後|まで|から|より|~|〜|～|-|の間)")
 
 
 def _find_birth_dates(norm: str) -> list[tuple[int, int]]:
     out = []
-    for m in _DATE.finditer(norm):
+    for m in DATE_ANY_FORM.finditer(norm):
         rest = norm[m.end():m.end() + 6]
         if _RANGE_AFTER.match(rest):
             continue
@@ -415,8 +398,6 @@ class _Tok:
     def end(self) -> int:
         return self._m.end() + self._offset
 
-
-_NAME_TRIGGER = re.compile("|".join(sorted(_HONORIFICS | _NAME_LABELS, key=len, reverse=True)))
 
 
 def _find_names(text: str) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""The PII guard in front of the model: nothing personal leaves the machine.
+"""The masking client in front of the model: nothing personal leaves the machine.
 
 `MaskingClient` wraps a pipeline's LLMClient. Before each call the user-side messages are analysed locally
 (hideki.pii.detect). In "mask" mode personal information is replaced by placeholders (［氏名1］, ［電話番号1］ …) that

@@ -5,7 +5,7 @@ the placeholders become `%s` and schema scripts get PostgreSQL types (identity k
 BIGINT for SQLite's 64-bit INTEGER). Each thread gets its own connection, in autocommit mode; `transaction()`
 groups statements atomically. Statements are short indexed lookups and run inline, on the caller's thread.
 
-Inside `transaction()` nothing may be awaited: the connection is shared by everything on the thread.
+Inside `transaction()` nothing may be awaited: everything on the thread uses the same connection.
 """
 from __future__ import annotations
 

@@ -23,13 +23,15 @@ WINDOW_S = 60.0
 Limited = tuple[str, float]  # (scope "user" or "global", seconds to wait)
 
 
-class SharedRateLimiter(Protocol):
+class AsyncRateLimiter(Protocol):
+    """What `open_rate_limiter` returns: the in-process or the Redis limiter, both behind `await check(user)`."""
+
     async def check(self, user: str) -> Limited | None: ...
 
     async def close(self) -> None: ...
 
 
-def open_rate_limiter(settings: Settings) -> SharedRateLimiter:
+def open_rate_limiter(settings: Settings) -> AsyncRateLimiter:
     local = RateLimiter(settings.rate_user_per_minute, settings.rate_global_per_minute)
     url = settings.redis_url.get_secret_value()
     return RedisRateLimiter(connect(url), local) if url else InProcessRateLimiter(local)

@@ -1,4 +1,4 @@
-"""State: channel bindings, conversation memory, saved results and FAQ feedback.
+"""State: channel bindings, conversation memory, saved results, files offered to users and FAQ feedback.
 
 Each store is a small class over a `hideki.state.db.Database` — SQLite under the data directory, or PostgreSQL
 shared by every replica — and creates the tables it needs. Calls are short indexed lookups and run inline.
@@ -65,6 +65,14 @@ CREATE TABLE IF NOT EXISTS feedback_messages (
     answer_id       TEXT NOT NULL,
     created_at      REAL NOT NULL,
     PRIMARY KEY (activity_id, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS offered_files (
+    id              TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    media_type      TEXT NOT NULL,
+    content         BLOB NOT NULL,
+    created_at      REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS channel_names (
     channel_id TEXT PRIMARY KEY,
@@ -185,6 +193,43 @@ class ResultStore:
             "SELECT kind, content FROM results WHERE id = ? AND pipeline = ?", (str(result_id), pipeline)
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    media_type: str
+    data: bytes
+
+
+class FileStore:
+    """Files a user was offered and has not yet accepted or declined (Teams' file consent), by opaque id, kept in
+    the shared database so that any replica can answer the user's click."""
+
+    def __init__(self, db: Database, keep_days: float = 7) -> None:
+        self._db = db
+        db.ensure_schema(_SCHEMA)
+        self._keep_s = keep_days * 86400
+
+    def save(self, conversation_id: str, name: str, media_type: str, data: bytes) -> str:
+        file_id = uuid.uuid4().hex
+        now = time.time()
+        conn = self._db.connect()
+        conn.execute("INSERT INTO offered_files VALUES (?, ?, ?, ?, ?, ?)",
+                     (file_id, conversation_id, name, media_type, data, now))
+        conn.execute("DELETE FROM offered_files WHERE created_at < ?", (now - self._keep_s,))
+        return file_id
+
+    def get(self, file_id: str, conversation_id: str) -> StoredFile | None:
+        """The file offered in this conversation under `file_id`, or None if unknown, expired or offered elsewhere."""
+        row = self._db.connect().execute(
+            "SELECT name, media_type, content FROM offered_files WHERE id = ? AND conversation_id = ? AND created_at >= ?",
+            (str(file_id), conversation_id, time.time() - self._keep_s),
+        ).fetchone()
+        return StoredFile(row[0], row[1], bytes(row[2])) if row else None
+
+    def remove(self, file_id: str) -> bool:
+        return self._db.connect().execute("DELETE FROM offered_files WHERE id = ?", (str(file_id),)).rowcount > 0
 
 
 @dataclass(frozen=True)

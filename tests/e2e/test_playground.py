@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +43,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 PLAYGROUND = ROOT / ".e2e" / "node_modules" / ".bin" / "agentsplayground"
 CHROMIUM = os.environ.get("HIDEKI_E2E_CHROMIUM", "/usr/bin/chromium")
 FAQ_SEED = ROOT / "knowledge" / "samples" / "ict_helpdesk_faq.csv"
+EXAMPLE = ROOT / "channels" / "examples" / "yoyaku"  # a shipped custom pipeline (要約), enabled as an admin would
 PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"  # aadObjectId of the Playground's user (Alex Wilber)
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -96,6 +98,7 @@ def artifacts() -> Path:
 def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("hideki-data")
     (data / "hideki.toml").write_text('[bindings]\n"team-id" = "yasashii"\n', encoding="utf-8")
+    shutil.copytree(EXAMPLE, data / "pipelines" / EXAMPLE.name)  # docs/custom-pipelines.md: copy, then bind with 設定
     port = free_port()
     env = clean_env() | {
         "HIDEKI_DATA_DIR": str(data),
@@ -410,6 +413,20 @@ def test_4_minutes(page: Page, shot: Path) -> None:
     assert "防災訓練" in minutes.split("決定事項", 1)[1], minutes
     assert "会場の予約" in minutes.split("ToDo", 1)[1], minutes
     thread_of(page, marker).screenshot(path=str(shot))
+
+
+def test_4b_custom_pipeline_from_example(page: Page, shot: Path) -> None:
+    rebind(page, "要約")
+    notice = (
+        "市民課からのお知らせです。4月1日から、住民票の写しをコンビニで取得できるようになります。"
+        "利用にはマイナンバーカードが必要です。利用時間は午前6時30分から午後11時までです。"
+        "手数料は1通200円で、窓口より100円安くなります。"
+    )
+    mention_in_general(page, notice)
+    text = wait_channel(page, notice, lambda t: "生成AIモデル" in t.split(notice, 1)[1], "要約")
+    answer = text.split(notice, 1)[1]
+    assert "コンビニ" in answer or "マイナンバーカード" in answer, answer  # an extractive summary of the notice
+    thread_of(page, notice).screenshot(path=str(shot))
 
 
 def test_5_personal_help(page: Page, shot: Path) -> None:

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from hideki.state.db import Database, PostgresDatabase, ddl_to_postgres, open_database, to_postgres
+from hideki.state.db import PostgresDatabase, ddl_to_postgres, open_database, to_postgres
 from tests.conftest import make_settings
 
 _DDL = """

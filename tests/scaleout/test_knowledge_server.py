@@ -13,11 +13,11 @@ from hideki.state.db import open_database
 from hideki.settings import Settings
 from hideki.state.stores import FeedbackStore
 from knowledge import index as index_module
-from knowledge import database as shared
+from knowledge import database
 from knowledge.embeddings import default_embedder
 from knowledge.entries import Entry
 from knowledge.importers import read_source
-from knowledge.startup import open_knowledge
+from knowledge.startup import open_and_seed_knowledge_base
 from knowledge.store import ConcurrentChange, KnowledgeBase, KnowledgeError
 from knowledge.database import DatabaseCatalog, chroma_client, open_database_catalog
 
@@ -101,12 +101,12 @@ def test_a_replica_serves_what_another_imported_once_it_asks_again(settings, emb
     b = replica(settings, embedder, clock)
     assert b.search("パスワード", 1) == []
     a.import_entries(FIRST, "admin-a")
-    clock.now += shared.POLL_S
+    clock.now += database.POLL_S
     assert b.current_version() == 1 and b.search("パスワードを忘れた", 1)[0].entry.id == "1"
 
     a.remove(["1"], "admin-a")
     assert b.search("パスワードを忘れた", 1)[0].entry.id == "1"  # version 1 until B asks again
-    clock.now += shared.POLL_S
+    clock.now += database.POLL_S
     assert b.current_version() == 2 and "1" not in {h.entry.id for h in b.search("パスワードを忘れた", 3)}
     assert [e.id for e in b.entries()] == ["2", "3"]
 
@@ -166,7 +166,7 @@ def test_an_import_killed_before_the_switch_is_never_served_and_is_cleaned_up_la
     assert b.search("Teams会議を録画", 1)[0].entry.id != "4"
     assert set(server_collections(settings, prefix)) == {f"{prefix}-v000001-questions", f"{prefix}-v000002-questions"}
 
-    monkeypatch.setattr(shared, "STALE_BUILD_S", 0.0)
+    monkeypatch.setattr(database, "STALE_BUILD_S", 0.0)
     version, _ = b.import_entries([entry("5", "メールが届きません")], "admin-b", mode="merge")
     assert version == 3 and b.versions() == [1, 3]
     assert set(server_collections(settings, prefix)) == {f"{prefix}-v000001-questions", f"{prefix}-v000003-questions"}
@@ -248,7 +248,7 @@ def test_replicas_starting_together_seed_the_sample_faq_once(tmp_path, settings,
     seed = tmp_path / "seed.csv"
     seed.write_text("id,質問,回答\nict-001,パスワードを忘れました,再設定してください。\n", encoding="utf-8")
     settings = settings.model_copy(update={"faq_seed": str(seed)})
-    monkeypatch.setattr("knowledge.index.default_embedder", lambda: embedder)
+    monkeypatch.setattr("knowledge.startup.default_embedder", lambda: embedder)
     both_planned = threading.Barrier(2, timeout=120)
     publish = DatabaseCatalog.publish
 
@@ -258,7 +258,7 @@ def test_replicas_starting_together_seed_the_sample_faq_once(tmp_path, settings,
 
     monkeypatch.setattr(DatabaseCatalog, "publish", publish_once_both_planned)
     opened: list[KnowledgeBase] = []
-    starts = [threading.Thread(target=lambda: opened.append(open_knowledge(settings))) for _ in range(2)]
+    starts = [threading.Thread(target=lambda: opened.append(open_and_seed_knowledge_base(settings))) for _ in range(2)]
     for start in starts:
         start.start()
     for start in starts:

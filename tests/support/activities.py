@@ -102,3 +102,15 @@ def feedback_invoke(service_url: str, reply_to_id: str, value: Any, *, conversat
 
 def feedback_value(reaction: str, comment: str = "") -> dict[str, Any]:
     return {"actionName": "feedback", "actionValue": {"reaction": reaction, "feedback": json.dumps({"feedbackText": comment}, ensure_ascii=False)}}
+
+
+def file_consent_invoke(service_url: str, action: str, context: dict[str, Any], upload_info: dict[str, Any] | None = None,
+                        *, conversation: str = "a:personal-29:staff-2") -> dict[str, Any]:
+    """The invoke Teams sends when the user presses Allow or Decline on a file consent card."""
+    activity = _common(service_url, {"id": conversation, "conversationType": "personal", "tenantId": "tenant-1"},
+                       "29:staff-2", "aad-staff-2", "砧 太郎")
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if upload_info is not None:
+        value["uploadInfo"] = upload_info
+    activity.update(type="invoke", name="fileConsent/invoke", value=value, replyToId="bot-consent-card")
+    return activity

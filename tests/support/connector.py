@@ -21,6 +21,13 @@ class Sent:
 
 
 @dataclass
+class Upload:
+    name: str
+    headers: dict[str, str]
+    data: bytes
+
+
+@dataclass
 class ScriptedConnector(LoopbackServer):
     sent: list[Sent] = field(default_factory=list)
     fail_statuses: list[int] = field(default_factory=list)  # returned, in order, before succeeding
@@ -31,6 +38,8 @@ class ScriptedConnector(LoopbackServer):
     files: dict[str, bytes] = field(default_factory=dict)  # served at /files/{name}, like Teams' downloadUrl
     # streaming: activities whose streaminfo has one of these streamTypes are refused with (status, error code)
     refuse_streams: dict[str, tuple[int, str]] = field(default_factory=dict)
+    uploads: list[Upload] = field(default_factory=list)  # PUTs to /upload/{name}, like OneDrive's uploadUrl
+    upload_status: int = 201
 
     def file_url(self, name: str, data: bytes) -> str:
         self.files[name] = data
@@ -47,12 +56,21 @@ class ScriptedConnector(LoopbackServer):
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._handle)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._handle)
         app.router.add_get("/files/{name}", self._file)
+        app.router.add_put("/upload/{name}", self._upload)
         await self._serve(app)
         return self
 
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["name"])
         return web.Response(body=data, content_type="application/octet-stream") if data is not None else web.Response(status=404)
+
+    def upload_url(self, name: str) -> str:
+        return f"{self.url}upload/{name}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads.append(Upload(request.match_info["name"], dict(request.headers), await request.read()))
+        self.changed.set()
+        return web.json_response({"id": "drive-item-1"}, status=self.upload_status)
 
     async def _handle(self, request: web.Request) -> web.Response:
         if self.delay_s:
