@@ -41,9 +41,10 @@ def build(settings: Settings) -> Parts:
     settings.check_production()
     library = PromptLibrary(override_dir=settings.prompts_override_dir)
     db = open_database(settings)
+    feedback = FeedbackStore(db)
     context = PipelineContext(
         results=ResultStore(db),
-        feedback=FeedbackStore(db),
+        feedback=feedback,
         knowledge=open_and_seed_knowledge_base(settings),
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
@@ -68,6 +69,7 @@ def build(settings: Settings) -> Parts:
         limiter=open_rate_limiter(settings),
         runner=JobRunner(settings.max_concurrent_jobs, settings.max_pending_jobs),
         gateway=gateway,
+        feedback=feedback,
         files=FileStore(db),
     )
 

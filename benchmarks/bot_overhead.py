@@ -27,6 +27,11 @@ costs such as loading the tiktoken encoding are not counted; the first of them i
       conversation; overhead = e2e - model delay. lost = no model answer within `--drain-timeout` after the
       last message was sent (a POST not acknowledged by then counts with the whole wait as its ack time).
   (b) burst: `--burst` messages sent at once: ack p99, lost, peak RSS (VmHWM of the bot process).
+  (c) stream: `--stream-chats` 1:1 chats (each its own user) send a message at once; the model streams its answer
+      (`"stream": true`), first token after `--model-delay` s, then `--stream-chunks` chunks `--stream-chunk-gap` s
+      apart. first text = the first streaming update (a typing activity with streamType "streaming") reaching
+      the connector minus the model sending that chat's first token (target p99 < 300 ms); updates = streaming
+      updates per answer; lost = no final message (streamType "final", or an ordinary answer) in time.
 
 Concurrency: the runner lets `max_concurrent_jobs` (default 256) jobs run at once. With a 1 s model,
 100 msg/s needs >= rate x delay = 100 jobs in flight (Little's law) just to keep up; the default leaves
@@ -61,7 +66,8 @@ from harness import (  # noqa: E402
 )
 
 ANSWER_PREFIX = "モデルの回答: "
-TARGETS = {"steady_ack_p99_ms": 50.0, "burst_ack_p99_ms": 2000.0, "steady_lost": 0, "burst_lost": 0}
+TARGETS = {"steady_ack_p99_ms": 50.0, "burst_ack_p99_ms": 2000.0, "steady_lost": 0, "burst_lost": 0,
+           "stream_first_text_p99_ms": 300.0, "stream_lost": 0}
 
 
 # ======================================================================================================
@@ -114,6 +120,98 @@ class Harness(ScriptedEndpoints):
         await asyncio.sleep(self.model_delay)
         text = ANSWER_PREFIX + (body["messages"][-1].get("content") or "")[:50]
         return chat_completion("chatcmpl-bench", body["model"], text, 100, len(text))
+
+
+class StreamHarness(Harness):
+    """The model streams: the first token after `model_delay` s, then `chunks` chunks `gap` s apart. Records per
+    chat when the model sent its first token, when the first streaming update and the final message arrived."""
+
+    def __init__(self, model_delay: float, chunks: int, gap: float) -> None:
+        super().__init__(model_delay)
+        self.chunks, self.gap = chunks, gap
+        self.cid_of: dict[str, str] = {}  # the user's text -> conversation id
+        self.first_token: dict[str, float] = {}
+        self.first_text: dict[str, float] = {}
+        self.updates: dict[str, int] = {}
+
+    def on_body(self, method: str, cid: str, body: dict[str, Any], received: float) -> None:
+        info = next((e for e in body.get("entities") or [] if e.get("type") == "streaminfo"), {})
+        kind = info.get("streamType")
+        t = self.track
+        if kind == "streaming":
+            self.first_text.setdefault(cid, received)
+            self.updates[cid] = self.updates.get(cid, 0) + 1
+        elif body.get("type") == "message" and (kind == "final" or (body.get("text") or "").startswith(ANSWER_PREFIX)):
+            if cid not in t.final:
+                t.final[cid] = received
+                t.arrived.set()
+
+    async def _model(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.model_calls += 1
+        question = body["messages"][-1].get("content") or ""
+        cid = self.cid_of.get(question, "")
+        await asyncio.sleep(self.model_delay)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        text = ANSWER_PREFIX + question[:50]
+        pieces = [text[i * len(text) // self.chunks:(i + 1) * len(text) // self.chunks] for i in range(self.chunks)]
+        for n, piece in enumerate(pieces):
+            if n:
+                await asyncio.sleep(self.gap)
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+            await response.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+            if n == 0:
+                self.first_token.setdefault(cid, time.perf_counter())
+        done = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": len(text), "total_tokens": 100 + len(text)}}
+        await response.write(f"data: {json.dumps(done, ensure_ascii=False)}\n\ndata: [DONE]\n\n".encode())
+        await response.write_eof()
+        return response
+
+
+async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) -> dict[str, Any]:
+    """(c): many 1:1 chats at once, each answer streamed."""
+    from tests.support.activities import personal_message
+
+    harness = StreamHarness(args.model_delay, args.stream_chunks, args.stream_chunk_gap)
+    await harness.start()
+    session = client_session(max(1000, 2 * args.stream_chats), 120)
+    bot = await start_bot(harness, workdir, "stream", args.concurrency, cpu, "")
+    out: dict[str, Any] = {}
+    try:
+        msgs = []
+        for i in range(args.stream_chats):
+            text = f"質問{i}: 住民票の写しを郵送で請求する方法を教えてください。"
+            act = personal_message(harness.connector_url, text, user=f"29:bench-{i}", aad=f"aad-bench-{i}")
+            harness.cid_of[text] = act["conversation"]["id"]
+            msgs.append((act["conversation"]["id"], json.dumps(act, ensure_ascii=False).encode()))
+        cids = [c for c, _ in msgs]
+        tasks = [asyncio.create_task(post(session, bot.url, cid, body, harness.track)) for cid, body in msgs]
+        deadline = time.perf_counter() + args.drain_timeout + args.model_delay + args.stream_chunks * args.stream_chunk_gap
+        await wait_acks(tasks, args.drain_timeout)
+        await drain(harness.track, cids, deadline)
+        first = sorted((harness.first_text[c] - harness.first_token[c]) * 1000
+                       for c in cids if c in harness.first_text and c in harness.first_token)
+        updates = sorted(harness.updates.get(c, 0) for c in cids)
+        out.update({
+            "stream_chats": len(cids),
+            "stream_first_text_p50_ms": round(pct(first, 50), 1),
+            "stream_first_text_p99_ms": round(pct(first, 99), 1),
+            "stream_first_text_max_ms": round(first[-1] if first else 0.0, 1),
+            "stream_without_streamed_text": len(cids) - len(first),
+            "stream_updates_per_answer_p50": pct(updates, 50),
+            "stream_updates_per_answer_max": updates[-1] if updates else 0,
+            "stream_answer_seconds": round(args.model_delay + (args.stream_chunks - 1) * args.stream_chunk_gap, 2),
+            "stream_lost": sum(1 for c in cids if c not in harness.track.final),
+        })
+    finally:
+        await bot.stop(grace_s=10)
+        await session.close()
+        await harness.close()
+    return out
 
 
 # ======================================================================================================
@@ -242,6 +340,15 @@ def report(r: dict[str, Any]) -> str:
         ("burst", "peak RSS of the bot (MB; idle after warm-up)", f"{r['burst_peak_rss_mb']} ({r['burst_idle_rss_mb']})", "", ""),
         ("burst", "bot loop lag p99 / max (ms)", f"{r.get('burst_bot_loop_lag_p99_ms')} / {r.get('burst_bot_loop_lag_max_ms')}", "", ""),
     ]
+    rows = [row for row in rows if f"{row[0]}_lost" in r]  # phases that ran
+    if "stream_lost" in r:
+        rows += [
+            ("stream", f"first text after the model's first token, p50 / p99 (ms; {r['stream_chats']} 1:1 chats)",
+             f"{r['stream_first_text_p50_ms']} / {r['stream_first_text_p99_ms']}", "p99 < 300", _ok(r["stream_first_text_p99_ms"], 300)),
+            ("stream", f"streaming updates per answer, p50 / max ({r['stream_answer_seconds']} s of tokens)",
+             f"{r['stream_updates_per_answer_p50']} / {r['stream_updates_per_answer_max']}", "~1 a second", ""),
+            ("stream", "replies lost", f"{r['stream_lost']} of {r['stream_chats']}", "0", _ok(r["stream_lost"], 0)),
+        ]
     title = (f"Bot overhead: rate {r['rate']}/s for {r['seconds']} s, burst {r['burst']}, model delay {d} s, "
              f"max_concurrent_jobs {r['concurrency']}, pinned {r['pinned']}")
     return markdown_table(title, rows)
@@ -269,6 +376,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 result.update(await run_phase("steady", args, harness, session, workdir, cores.bot))
             if not args.skip_burst:
                 result.update(await run_phase("burst", args, harness, session, workdir, cores.bot))
+            if not args.skip_stream:
+                result.update(await run_stream_phase(args, workdir, cores.bot))
         finally:
             await session.close()
             await harness.close()
@@ -297,13 +406,17 @@ def main() -> int:
     p.add_argument("--no-pin", action="store_true", help="do not pin the bot and the generator to separate cores")
     p.add_argument("--skip-steady", action="store_true")
     p.add_argument("--skip-burst", action="store_true")
+    p.add_argument("--skip-stream", action="store_true")
+    p.add_argument("--stream-chats", type=int, default=200, help="1:1 chats streaming at once in the stream phase")
+    p.add_argument("--stream-chunks", type=int, default=20, help="chunks of each streamed answer")
+    p.add_argument("--stream-chunk-gap", type=float, default=0.1, help="seconds between a streamed answer's chunks")
     args = p.parse_args()
     started = time.perf_counter()
     result = asyncio.run(main_async(args))
     result["total_run_s"] = round(time.perf_counter() - started, 1)
     if not args.skip_steady and not args.skip_burst:
         print(report(result))
-        misses = [k for k, target in TARGETS.items() if not (result[k] < target or result[k] == target == 0)]
+        misses = [k for k, target in TARGETS.items() if k in result and not (result[k] < target or result[k] == target == 0)]
         print("\nall targets met" if not misses else f"\ntargets missed: {', '.join(misses)}")
     else:
         print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -262,6 +262,11 @@ class ScriptedEndpoints:
         """A message the bot sent or updated (POST or PUT) in an expected conversation."""
         raise NotImplementedError
 
+    def on_body(self, method: str, cid: str, body: dict[str, Any], received: float) -> None:
+        """Any activity the bot sent in an expected conversation (typing and streaming updates too)."""
+        if body.get("type") == "message":
+            self.on_activity(method, cid, body.get("text") or "", received)
+
     async def answer(self, body: dict[str, Any]) -> web.Response:
         """The model's reply to a chat-completions request."""
         raise NotImplementedError
@@ -274,8 +279,8 @@ class ScriptedEndpoints:
             return web.Response(status=499)
         self.connector_calls += 1
         cid = request.match_info["cid"]
-        if body.get("type") == "message" and cid in self.track.expected:
-            self.on_activity(request.method, cid, body.get("text") or "", now)
+        if cid in self.track.expected:
+            self.on_body(request.method, cid, body, now)
         self._ids += 1
         return web.json_response({"id": request.match_info.get("aid") or f"bot-{self._ids}"})
 

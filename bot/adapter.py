@@ -15,6 +15,7 @@ from bot.delivery import Delivery
 from bot.sdk import CachingAuthentication, speed_up_msrest
 from hideki.logs import correlation_id
 from hideki.settings import Settings
+from hideki.state.stores import FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,10 @@ def create_adapter(settings: Settings) -> CloudAdapter:
     return adapter
 
 
-def create_delivery(settings: Settings) -> Delivery:
+def create_delivery(settings: Settings, feedback: FeedbackStore) -> Delivery:
     """Where every proactive reply goes out: Delivery over the Bot Connector REST client, with the app's token."""
     connector = Connector(
         settings.app_id, settings.app_password.get_secret_value(), settings.app_tenant_id, login_url=settings.bf_login_url,
         app_type=settings.app_type,
     )
-    return Delivery(connector)
+    return Delivery(connector, feedback)

@@ -81,15 +81,17 @@ class AdaptiveCard:
         return {"contentType": CONTENT_TYPE, "content": self.to_json()}
 
 
-def card_for(reply: Reply) -> AdaptiveCard | None:
-    """The card under an answer: the caption and buttons, the 👍/👎 question, related questions. None: no card."""
-    if not (reply.buttons or reply.feedback or reply.related):
+def card_for(reply: Reply, feedback_buttons: bool = True) -> AdaptiveCard | None:
+    """The card under an answer: the caption and buttons, the 👍/👎 question, related questions. None: no card.
+    `feedback_buttons=False` where the message carries Teams' own feedback controls instead (bot/entities.py)."""
+    wants_votes = reply.feedback is not None and feedback_buttons
+    if not (reply.buttons or wants_votes or reply.related):
         return None
     body: list[Element] = []
     actions = [SubmitAction.of(b) for b in reply.buttons]
     if reply.caption:
         body.append(TextBlock(reply.caption, weight="Bolder") if reply.confirm else TextBlock(reply.caption, size="Small"))
-    if reply.feedback is not None:
+    if wants_votes and reply.feedback is not None:
         body.append(TextBlock(FEEDBACK_QUESTION, size="Small"))
         vote = {"hideki_action": reply.feedback.action, "answer": reply.feedback.answer}
         actions += [SubmitAction(FEEDBACK_UP, {**vote, "verdict": "up"}), SubmitAction(FEEDBACK_DOWN, {**vote, "verdict": "down"})]

@@ -126,6 +126,11 @@ class Commands:
     def welcome_text(self, place: Place) -> str:
         return "こんにちは。Hideki です。市役所の仕事を手伝う AI アシスタントです。\n\n" + self.help_text(place)
 
+    def suggestions(self, place: Place) -> list[str]:
+        """Messages the 1:1 welcome offers as one-tap suggestions: ヘルプ, 設定 and the pipeline's example."""
+        example = self._dispatcher.route(place).pipeline.example
+        return ["ヘルプ", "設定", *([example] if example else [])]
+
     def unsupported_files_text(self, names: list[str]) -> str:
         kinds = "、".join(f"{p.title}（{' '.join(p.file_types)}）" for p in self._registry if p.file_types)
         return (

@@ -152,16 +152,18 @@ class Connector:
         base = f"{target.service_url.rstrip('/')}/v3/conversations/{quote(target.conversation_id, safe='')}/activities"
         return f"{base}/{quote(activity_id, safe='')}" if activity_id else base
 
-    async def send(self, target: Target, fields: dict[str, Any]) -> str | None:
-        """Post an activity as a reply in the target's thread; returns its id."""
-        body = await self._call("POST", self._url(target, target.reply_to_id), self._activity(target, fields))
+    async def send(self, target: Target, fields: dict[str, Any], retries: int | None = None) -> str | None:
+        """Post an activity as a reply in the target's thread; returns its id. `retries`: instead of the
+        connector's own (0 for what the next activity supersedes, like a streaming update)."""
+        body = await self._call("POST", self._url(target, target.reply_to_id), self._activity(target, fields), retries)
         return (body or {}).get("id")
 
     async def update(self, target: Target, activity_id: str, fields: dict[str, Any]) -> None:
         await self._call("PUT", self._url(target, activity_id), {**self._activity(target, fields), "id": activity_id})
 
-    async def _call(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any] | None:
-        for attempt in range(self._retries + 1):
+    async def _call(self, method: str, url: str, body: dict[str, Any], retries: int | None = None) -> dict[str, Any] | None:
+        retries = self._retries if retries is None else retries
+        for attempt in range(retries + 1):
             retry_after: float | None = None
             try:
                 async with self._http().request(method, url, json=body, headers=await self._headers()) as response:
@@ -170,7 +172,7 @@ class Connector:
                             return await response.json()
                         return None
                     detail = await response.text()
-                    if response.status not in RETRY_STATUSES or attempt == self._retries:
+                    if response.status not in RETRY_STATUSES or attempt == retries:
                         raise ConnectorError(response.status, detail)
                     if value := response.headers.get("Retry-After"):
                         try:
@@ -180,7 +182,7 @@ class Connector:
                     if response.status == 401:
                         self._token = None
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError):
-                if attempt == self._retries:
+                if attempt == retries:
                     raise
             delay = retry_after if retry_after is not None else min(self._max_backoff_s, self._backoff_s * 2**attempt)
             delay = min(self._max_backoff_s, delay) * random.uniform(0.8, 1.2)

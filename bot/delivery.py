@@ -1,15 +1,21 @@
-"""Sending replies to Teams: proactive messages into the right thread, updates, splitting, the answer's card."""
+"""Sending replies to Teams: proactive messages into the right thread, updates, splitting, the answer's card, and
+the marks Teams puts on an answer (AI label, citations, its own 👍/👎: bot/entities.py)."""
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botbuilder.schema import Activity
 
 from bot.cards import card_for
 from bot.connector import Connector, Target
+from bot.entities import feedback_loop, message_entity, native_feedback
 from channels.base import Reply
+from hideki.state.stores import FeedbackStore
+
+if TYPE_CHECKING:
+    from bot.streaming import TeamsStream
 
 log = logging.getLogger(__name__)
 
@@ -103,39 +109,59 @@ def target_of(activity: Activity) -> Target:
     )
 
 
+def conversation_key(conversation_id: str) -> str:
+    """A conversation's id without the thread part (`;messageid=…`) that channel replies carry."""
+    return conversation_id.split(";", 1)[0]
+
+
 def _message(text: str) -> dict[str, Any]:
     return {"type": "message", "text": teams_markdown(text), "textFormat": "markdown"}
+
+
+def answer_message(text: str, reply: Reply, feedback: bool) -> dict[str, Any]:
+    """A message showing `text` (all or part of `reply`): its AI label and citations, and Teams' own 👍/👎 if
+    `feedback`."""
+    fields = _message(text)
+    if (entity := message_entity(text, reply)) is not None:
+        fields["entities"] = [entity]
+    if feedback:
+        fields["channelData"] = feedback_loop()
+    return fields
 
 
 class Delivery:
     """Every proactive activity goes through here."""
 
-    def __init__(self, connector: Connector) -> None:
-        self._connector = connector
+    def __init__(self, connector: Connector, feedback: FeedbackStore | None = None) -> None:
+        self.connector = connector  # also what bot/streaming.py streams through
+        self._feedback = feedback  # where messages with Teams' own 👍/👎 are linked to their answers
 
     async def close(self) -> None:
-        await self._connector.close()
+        await self.connector.close()
 
     async def typing(self, target: Target) -> None:
-        await self._connector.send(target, {"type": "typing"})
+        await self.connector.send(target, {"type": "typing"})
 
     async def send(self, target: Target, text: str) -> str | None:
         """Send a message into the thread; returns its activity id (for later updates)."""
-        return await self._connector.send(target, _message(text))
+        return await self.connector.send(target, _message(text))
 
     async def attachment(self, target: Target, attachment: dict[str, Any], text: str = "") -> str | None:
         """Send one attachment (a file consent or file info card, bot/files.py), with an optional line of text."""
         fields: dict[str, Any] = {"type": "message", "attachments": [attachment]}
         if text:
             fields.update(text=teams_markdown(text), textFormat="markdown")
-        return await self._connector.send(target, fields)
+        return await self.connector.send(target, fields)
 
     async def update(self, target: Target, activity_id: str, text: str) -> None:
-        await self._connector.update(target, activity_id, _message(text))
+        await self.connector.update(target, activity_id, _message(text))
 
-    async def reply(self, target: Target, placeholder_id: str | None, reply: Reply, max_bytes: int) -> None:
-        """Deliver a whole answer: the first part of its text replaces the placeholder, the rest follow, then
-        the card made from its buttons, related questions and 👍/👎 (bot/cards.py).
+    async def reply(self, target: Target, placeholder_id: str | None, reply: Reply, max_bytes: int,
+                    stream: TeamsStream | None = None) -> None:
+        """Deliver a whole answer: the first part of its text ends the stream (bot/streaming.py) or replaces the
+        placeholder, the rest follow, then the card made from its buttons, related questions and — where Teams'
+        own feedback controls are not available — 👍/👎 (bot/cards.py). Every part carries its AI label and
+        citations; the last one Teams' 👍/👎, linked to the answer for the `message/submitAction` invoke.
 
         The card always goes in a message of its own: Teams turns text plus a card into two activities, and
         refuses to update one activity into two ("Activity resulted into multiple skype activities")."""
@@ -143,13 +169,29 @@ class Delivery:
         total = len(parts)
         if total > 1:
             parts = [f"{part}\n\n（{i}/{total}）" for i, part in enumerate(parts, 1)]
+        native = native_feedback(target.channel_id) and reply.feedback is not None
         for index, part in enumerate(parts):
-            if index == 0 and placeholder_id:
+            last = index == total - 1
+            fields = answer_message(part, reply, feedback=native and last)
+            sent: str | None = None
+            if index == 0 and stream is not None:
+                if stream.stopped_by_user:
+                    log.info("answer not sent: the user stopped the stream")
+                    return
                 try:
-                    await self.update(target, placeholder_id, part)
-                    continue
+                    sent = await stream.finish(fields)
+                except Exception:  # e.g. the stream ran past Teams' time limit: an ordinary message, nothing lost
+                    log.warning("final stream message refused; sending a new message", exc_info=True)
+            elif index == 0 and placeholder_id:
+                try:
+                    await self.connector.update(target, placeholder_id, fields)
+                    sent = placeholder_id
                 except Exception:  # some clients cannot update: send it as a new message instead, nothing lost
                     log.warning("update failed; sending a new message", exc_info=True)
-            await self.send(target, part)
-        if (card := card_for(reply)) is not None:
-            await self._connector.send(target, {"type": "message", "attachments": [card.attachment()]})
+            if sent is None:
+                sent = await self.connector.send(target, fields)
+            if native and last and sent and reply.feedback is not None and self._feedback is not None:
+                self._feedback.link_message(sent, conversation_key(target.conversation_id), reply.feedback.action,
+                                            reply.feedback.answer)
+        if (card := card_for(reply, feedback_buttons=not native_feedback(target.channel_id))) is not None:
+            await self.connector.send(target, {"type": "message", "attachments": [card.attachment()]})

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import ActionTypes, CardAction, ChannelAccount
 from botbuilder.schema.teams import ChannelInfo, TeamInfo
 
 from bot.activity import parse_activity
@@ -39,7 +39,13 @@ class HidekiBot(TeamsActivityHandler):
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added):
             place = parse_activity(turn_context.activity).place
-            await turn_context.send_activity(teams_markdown(self._commands.welcome_text(place)))
+            text = teams_markdown(self._commands.welcome_text(place))
+            if place.kind != "personal":  # Teams shows suggested actions in 1:1 chats only
+                await turn_context.send_activity(text)
+                return
+            actions = [CardAction(type=ActionTypes.im_back, title=s if len(s) <= 20 else s[:19] + "…", value=s)
+                       for s in self._commands.suggestions(place)]
+            await turn_context.send_activity(MessageFactory.suggested_actions(actions, text))
 
     async def on_teams_channel_created(self, channel_info: ChannelInfo, team_info: TeamInfo, turn_context: TurnContext) -> None:
         if channel_info and channel_info.id and channel_info.name:
@@ -49,6 +55,12 @@ class HidekiBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == "message/submitAction":  # Teams' own 👍/👎 under an answer (bot/entities.py)
+            try:
+                return await self._intake.on_feedback(turn_context)
+            except Exception:
+                log.exception("feedback not stored")
+                return InvokeResponse(status=200)
         if activity.name == "adaptiveCard/action":  # Action.Execute from our cards
             value = activity.value if isinstance(activity.value, dict) else {}
             action = value.get("action") if isinstance(value.get("action"), dict) else {}

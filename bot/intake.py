@@ -8,16 +8,17 @@ user simply sends or clicks again.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from typing import Any, Callable
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 
 from bot.activity import ParsedActivity, parse_activity
 from bot.commands import Commands, parse
 from bot.connector import Target
-from bot.delivery import Delivery
+from bot.delivery import Delivery, conversation_key
 from bot.runner import JobRunner
 from bot.worker import Worker
 from channels.base import Action, Place
@@ -28,7 +29,7 @@ from hideki.metrics import RATE_LIMITED
 from hideki.settings import Settings
 from hideki.state.jobs import JobQueue
 from hideki.state.ratelimit import AsyncRateLimiter
-from hideki.state.stores import BindingStore
+from hideki.state.stores import BindingStore, FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ RECEIVED_BODY = "hideki.received_body"
 class Intake:
     def __init__(self, *, settings: Settings, dispatcher: Dispatcher, registry: Registry, bindings: BindingStore,
                  limiter: AsyncRateLimiter, jobs: JobQueue, runner: JobRunner, commands: Commands, worker: Worker,
-                 delivery: Delivery) -> None:
+                 delivery: Delivery, feedback: FeedbackStore) -> None:
         self._settings = settings
         self._dispatcher = dispatcher
         self._registry = registry
@@ -55,6 +56,7 @@ class Intake:
         self._commands = commands
         self._worker = worker
         self._delivery = delivery
+        self._feedback = feedback
 
     async def on_message(self, turn: TurnContext) -> None:
         """A message (card buttons go to `on_action`)."""
@@ -86,11 +88,33 @@ class Intake:
             await turn.send_activity(BUSY)  # tell the user now; their text stays in Teams for a resend
             return
         job_id = self._jobs.enqueue(place.conversation_id, cid, turn.turn_state[RECEIVED_BODY])  # stored before the request is answered
-        self._worker.accept(job_id, message.target, cid)
+        self._worker.accept(job_id, message, cid)
 
     async def on_action(self, turn: TurnContext, data: dict[str, Any]) -> None:
         """A button on one of our cards. `data["hideki_action"]` names it."""
         await self._act(turn, parse_activity(turn.activity), data, correlation_id.get())
+
+    async def on_feedback(self, turn: TurnContext) -> InvokeResponse:
+        """Teams' own 👍/👎 on one of our answers (`message/submitAction`, actionName "feedback"): stored as the
+        answer's pipeline stores a vote. A malformed value is a 400, a message we did not send with feedback a 404."""
+        activity = turn.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action_value = value.get("actionValue")
+        if value.get("actionName") != "feedback" or not isinstance(action_value, dict) \
+                or action_value.get("reaction") not in ("like", "dislike"):
+            log.info("malformed feedback invoke")
+            return _invoke_error(400, "BadRequest", "feedback の値が正しくありません。")
+        message = parse_activity(activity)
+        linked = self._feedback.linked(activity.reply_to_id, conversation_key(message.place.conversation_id)) \
+            if activity.reply_to_id else None
+        if linked is None:
+            log.info("feedback on a message without a linked answer", extra={"activity": activity.reply_to_id})
+            return _invoke_error(404, "NotFound", "この回答への評価は受け付けられません（保存期間を過ぎたか、評価できない回答です）。")
+        name, answer = linked
+        verdict = "up" if action_value["reaction"] == "like" else "down"
+        action = Action(name, {"answer": answer, "verdict": verdict, "via": "teams"}, message.user, message.place)
+        await self._dispatcher.feedback(action, _comment(action_value.get("feedback")), correlation_id.get())
+        return InvokeResponse(status=200, body={})
 
     def _remember_channel_name(self, place: Place) -> Place:
         """Store the channel's name when Teams sends it; fill it in from the store when it does not."""
@@ -122,3 +146,19 @@ class Intake:
     def _answer_soon(self, target: Target, text: Callable[[], str], cid: str) -> None:
         """Send `text()` in the background: it is computed there too, after the HTTP request has been answered."""
         self._runner.submit(lambda: self._delivery.send(target, text()), cid)
+
+
+def _comment(feedback: Any) -> str:
+    """The user's comment from Teams' feedback form: a JSON string {"feedbackText": …} (or the text itself)."""
+    if isinstance(feedback, str):
+        try:
+            feedback = json.loads(feedback)
+        except ValueError:
+            return feedback.strip()[:2000]
+    if isinstance(feedback, dict):
+        return str(feedback.get("feedbackText") or "").strip()[:2000]
+    return ""
+
+
+def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
+    return InvokeResponse(status=status, body={"error": {"code": code, "message": message}})

@@ -59,15 +59,29 @@ def _feature_list(registry_info: Sequence[Mapping[str, Any]]) -> str:
     return "、".join(str(p["title"]) for p in registry_info if p.get("name") != "chat")
 
 
+def _examples(scope: str, registry_info: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Prompt starters: a message to try for each pipeline that declares one (in a 1:1 chat: the chat's)."""
+    starters = []
+    for p in registry_info:
+        if not p.get("example") or (scope == "personal") != (p.get("name") == "chat"):
+            continue
+        where = "" if scope == "personal" else f"（{p['title']}のチャネルで）"
+        starters.append({"title": f"例: {p['title']}", "description": f"{where}{p['description']}"[:_COMMAND_TEXT],
+                         "type": "prompt", "prompt": str(p["example"])})
+    return starters
+
+
 def _commands(scope: str, registry_info: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The commands Teams suggests after @Hideki in `scope` (bot/commands.py parses them)."""
+    """The commands Teams suggests after @Hideki in `scope` (bot/commands.py parses them), then prompt starters."""
     faq = {"title": "FAQ状況", "description": "FAQ の件数と版、回答できなかった質問を表示します（管理者のみ）"}
     if scope == "personal":
         return [
             {"title": "ヘルプ", "description": "使い方と機能の一覧を表示します"},
+            {"title": "設定", "description": "この1対1チャットの機能を表示します"},
             {"title": "リセット", "description": "この1対1チャットの会話の記憶を消します"},
             faq,
-        ]
+            *_examples(scope, registry_info),
+        ][: LIMITS["commands"]]
     here = "このチャネル" if scope == "team" else "このグループチャット"
     bind = f"{here}の機能を切り替えます（管理者のみ）"
     if features := _feature_list(registry_info):
@@ -78,7 +92,8 @@ def _commands(scope: str, registry_info: Sequence[Mapping[str, Any]]) -> list[di
         {"title": "設定 <機能名>", "description": bind if len(bind) <= _COMMAND_TEXT else bind[: _COMMAND_TEXT - 1] + "…"},
         {"title": "設定 解除", "description": "Teams から行った機能の設定を解除します（管理者のみ）"},
         faq,
-    ]
+        *_examples(scope, registry_info),
+    ][: LIMITS["commands"]]
 
 
 def _full_description(registry_info: Sequence[Mapping[str, Any]]) -> str:

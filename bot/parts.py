@@ -18,7 +18,7 @@ from hideki.state.audit import AuditLog
 from hideki.state.jobs import JobQueue
 from hideki.state.locks import ConversationLocks
 from hideki.state.ratelimit import AsyncRateLimiter
-from hideki.state.stores import BindingStore, FileStore, MemoryStore
+from hideki.state.stores import BindingStore, FeedbackStore, FileStore, MemoryStore
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Parts:
     limiter: AsyncRateLimiter  # messages per user and in all
     runner: JobRunner  # this process's bounded background tasks
     gateway: LLMGateway
+    feedback: FeedbackStore  # 👍/👎 and unanswered questions; which sent message shows which answer
     files: FileStore  # documents offered in 1:1 chats until the user accepts or declines them
 
     async def close(self) -> None:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def create_app(parts: Parts) -> web.Application:
     """The web app serving `parts`: the Teams side wired, the routes added, the worker started and stopped with it."""
-    delivery = create_delivery(parts.settings)
+    delivery = create_delivery(parts.settings, parts.feedback)
     files = FileOffers(parts.files, delivery)
     worker, handler = _wire_teams(parts, delivery, files)
     endpoints = Endpoints(parts, create_adapter(parts.settings), handler)
@@ -69,6 +69,7 @@ def _wire_teams(parts: Parts, delivery: Delivery, files: FileOffers) -> tuple[Wo
                     files=files)
     intake = Intake(settings=settings, dispatcher=parts.dispatcher, registry=parts.registry, bindings=parts.bindings,
                     limiter=parts.limiter, jobs=parts.jobs, runner=parts.runner, commands=commands, worker=worker,
+                    feedback=parts.feedback,
                     delivery=delivery)
     return worker, HidekiBot(intake, commands, parts.bindings, files)
 

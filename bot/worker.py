@@ -3,7 +3,9 @@
 The intake (`bot/intake.py`) stores pipeline work as a job row before the HTTP request is answered
 (`hideki/state/jobs.py`); the worker shows the placeholder 「作成中…」, waits for the conversation's earlier jobs,
 claims the job, holds the conversation's lock, downloads the files, runs the pipeline with progress updates and
-replaces the placeholder with the answer. A failed run is tried again later and ends with an apology after too
+replaces the placeholder with the answer. A model answer in a Teams 1:1 chat streams instead (bot/streaming.py):
+no placeholder, an informative update when the job starts, the growing text, the final message; if Teams refuses
+the stream, the placeholder path is used. A failed run is tried again later and ends with an apology after too
 many attempts. Jobs are leased: a process that dies mid-way leaves its job to another replica or to itself after
 a restart (`take_orphans`), which updates the same 「作成中…」 message. The worker also applies retention and, at
 shutdown, lets running jobs finish and gives the rest back to the queue.
@@ -23,6 +25,7 @@ from bot.connector import Target
 from bot.delivery import Delivery
 from bot.files import FileOffers, channel_hint
 from bot.runner import JobRunner
+from bot.streaming import TeamsStream
 from channels.base import Progress, Reply
 from channels.dispatch import Dispatcher, Incoming
 from hideki.logs import correlation_id
@@ -65,15 +68,24 @@ class Worker:
         self._keeper: asyncio.Task[None] | None = None
 
     # --- a job's run ---------------------------------------------------------------------------------------
-    def accept(self, job_id: int, target: Target, cid: str) -> None:
+    def accept(self, job_id: int, message: ParsedActivity, cid: str) -> None:
         """Start a job the intake has just stored (if the runner is full, `take_orphans` starts it later)."""
-        self._runner.submit(lambda: self._run_accepted(job_id, target), cid)
+        self._runner.submit(lambda: self._run_accepted(job_id, message.target, self.streams(message)), cid)
 
-    async def _run_accepted(self, job_id: int, target: Target) -> None:
-        """Show 「作成中…」 at once, then run the job once every earlier job of its conversation has finished."""
+    def streams(self, message: ParsedActivity) -> bool:
+        """Whether the answer streams: a 1:1 chat in Teams, with a model (Teams streams only in 1:1 chats; an
+        offline answer is ready at once). Elsewhere: 「作成中…」, then the answer in its place."""
+        return (self._settings.streaming and message.place.kind == "personal" and message.target.channel_id == "msteams"
+                and self._dispatcher.has_model)
+
+    async def _run_accepted(self, job_id: int, target: Target, streamed: bool) -> None:
+        """Show 「作成中…」 at once (a streamed answer: the typing indicator; its stream opens when the job runs,
+        as Teams allows one stream per chat at a time), then run the job once every earlier job of its
+        conversation has finished."""
         try:
             await self._delivery.typing(target)
-            self._jobs.set_placeholder(job_id, await self._delivery.send(target, self._settings.progress_text))
+            if not streamed:
+                self._jobs.set_placeholder(job_id, await self._delivery.send(target, self._settings.progress_text))
         except Exception:  # the run tries again
             log.warning("could not show progress", exc_info=True)
         while (job := self._jobs.claim(job_id)) is None:
@@ -129,17 +141,23 @@ class Worker:
         cid = job.correlation_id
         started = time.monotonic()
         placeholder = job.placeholder_id  # a re-run updates the placeholder sent the first time
-        if placeholder is None:
+        stream: TeamsStream | None = None
+        if placeholder is None and self.streams(message):
+            stream = await TeamsStream.open(self._delivery.connector, target, self._settings.progress_text,
+                                            self._settings.max_message_bytes)
+        if placeholder is None and stream is None:  # not streamed, or the stream was refused: send-then-update
             await self._delivery.typing(target)
             placeholder = await self._delivery.send(target, self._settings.progress_text)
             self._jobs.set_placeholder(job.id, placeholder)
         if message.files and (problem := await self._download(incoming, message.files)):
             reply = Reply(problem, remember=False)
         else:
-            progress = self._progress(target, placeholder)
+            progress = stream.inform if stream is not None else self._progress(target, placeholder)
+            partial = stream.write if stream is not None else None
             try:
                 async with self._runner.slot():
-                    reply = await asyncio.wait_for(self._dispatcher.handle(incoming, progress), self._settings.job_timeout_s)
+                    reply = await asyncio.wait_for(self._dispatcher.handle(incoming, progress, partial),
+                                                   self._settings.job_timeout_s)
             except asyncio.TimeoutError:
                 log.error("pipeline timed out", extra={"timeout_s": self._settings.job_timeout_s})
                 reply = Reply(TIMED_OUT.format(cid=cid), remember=False)
@@ -149,8 +167,9 @@ class Worker:
         log.info("answered", extra={"seconds": round(time.monotonic() - started, 3)})
         if hint := channel_hint(place, reply.files):
             reply.warnings.append(hint)
-        await self._delivery.reply(target, placeholder, reply, self._settings.max_message_bytes)
-        await self._files.offer(target, place, reply.files)
+        await self._delivery.reply(target, placeholder, reply, self._settings.max_message_bytes, stream)
+        if stream is None or not stream.stopped_by_user:  # a stopped answer is not sent, nor are its files
+            await self._files.offer(target, place, reply.files)
         self._jobs.finish(job)
 
     def _progress(self, target: Target, placeholder: str | None) -> Progress:

@@ -2,8 +2,9 @@
 
 A pipeline declares what it is (name, title, description, the files it takes, whether it remembers the
 conversation, its input limit, its prompt templates) as class attributes, and answers a `Request` with a
-`Reply` that says *what* to show: text, warnings, buttons, sources, whether 👍/👎 is wanted. `bot/` alone
-turns a Reply into Teams messages and cards.
+`Reply` that says *what* to show: text, warnings, buttons, sources, whether 👍/👎 is wanted, whether a model
+wrote the text, the files made for the user. While it works it may report progress and the answer's text so far (`Request.progress`,
+`Request.stream`). `bot/` alone turns all of this into Teams messages, streams, cards and entities.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ EMPTY_INPUT = (
 )
 TOO_LONG = "{what}が長すぎます（{n:,}文字）。「{title}」で受け付けるのは {limit:,}文字までです。分けて送ってください。"
 
-Progress = Callable[[str], Awaitable[None]]
+Progress = Callable[[str], Awaitable[None]]  # a short status line, e.g. 「FAQ を検索しています…」
+Partial = Callable[[str], Awaitable[None]]  # the answer's text so far, each call extending the last
 
 
 async def _no_progress(_: str) -> None:
@@ -72,6 +74,10 @@ class Request:
     history: list[Turn] = field(default_factory=list)
     llm: LLMClient | None = None  # None: no model configured for this pipeline (answer offline)
     progress: Progress = _no_progress
+    # Where the channel can show an answer as it is written: pass it as `on_text` to `llm.complete` for the text
+    # the user will see (None: it cannot, and the model is not asked to stream). Checks still run on the whole
+    # answer; the Reply's text is what is finally shown.
+    stream: Partial | None = None
     correlation_id: str = ""
 
 
@@ -145,6 +151,7 @@ class Reply:
     confirm: bool = False  # the buttons decide on a pending change: the caption is shown prominently
     related: list[Button] = field(default_factory=list)  # follow-up questions (関連する質問), each a button
     feedback: Feedback | None = None  # ask for 👍/👎
+    model_written: bool = False  # `text` is a generative model's answer (never for offline engines or fallbacks)
     files: list[OutputFile] = field(default_factory=list)  # documents made for the user, besides the text
 
     def full_text(self) -> str:
@@ -175,6 +182,7 @@ class Pipeline(ABC):
     name: ClassVar[str]  # id used in settings, bindings and `設定 <name>`
     title: ClassVar[str]  # Japanese name shown to users
     description: ClassVar[str]  # one line, shown by ヘルプ and in answer to an empty message
+    example: ClassVar[str] = ""  # a short message to try it with, offered by Teams as a prompt starter ("": none)
     file_types: ClassVar[tuple[str, ...]] = ()  # file suffixes (".vtt") this pipeline takes in a 1:1 chat
     bindable: ClassVar[bool] = True  # a channel can be bound to it and ヘルプ lists it (False: reached by file type only)
     uses_memory: ClassVar[bool] = False  # the request carries the conversation so far, and the reply is stored

@@ -20,6 +20,7 @@ class ChatPipeline(Pipeline):
     name = "chat"
     title = "チャット"
     description = "何でも相談できる汎用アシスタントです。会話の流れ（チャネルではスレッドごと）を覚えて答えます。"
+    example = "住民票の写しの取り方を、窓口とコンビニで比べて教えて"
     prompts = {"system": ("today",)}
     uses_memory = True
     max_input_chars = 20_000
@@ -52,8 +53,11 @@ class ChatPipeline(Pipeline):
         while history and history[0]["role"] == "assistant":
             history.pop(0)
         try:
-            completion = await llm.complete([system, *history, question])
+            completion = await llm.complete([system, *history, question], on_text=request.stream)
         except LLMError as exc:
+            if exc.partial:  # a streamed answer broke off: keep what the user has already seen, and say so
+                return Reply(exc.partial, warnings=[f"⚠️ {exc.user_message}回答は途中までです。同じメッセージをもう一度送ってください。"],
+                             model_written=True, remember=False)
             if exc.kind == "pii_blocked":
                 return Reply(f"⚠️ {exc.user_message}個人情報を除いてから、もう一度送ってください。", offline=True, remember=False)
             return Reply(
@@ -63,4 +67,4 @@ class ChatPipeline(Pipeline):
             )
         if completion.truncated:
             warnings.append("⚠️ 回答が長いため途中で終わっています。「続けて」と送ると続きを書きます。")
-        return Reply(completion.text, usage=completion.usage, warnings=warnings)
+        return Reply(completion.text, usage=completion.usage, warnings=warnings, model_written=True)

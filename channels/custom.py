@@ -191,7 +191,7 @@ class CustomPipeline(Pipeline):
                 answer += f"\n\n**CSV**\n```csv\n{to_csv(rows).strip()}\n```"
             else:
                 warnings.insert(0, "⚠️ 回答に表が見つからなかったため、CSV は付けていません。")
-        return Reply(answer, usage=usage, warnings=warnings, offline=offline, remember=False)
+        return Reply(answer, usage=usage, warnings=warnings, offline=offline, remember=False, model_written=not offline)
 
     async def _offline(self, text: str, error: LLMError | None) -> Reply:
         engine = self.definition.spec.offline

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
-from channels.base import Action, Attachment, Pipeline, Place, Progress, Reply, Request, User, _no_progress
+from channels.base import Action, Attachment, Partial, Pipeline, Place, Progress, Reply, Request, User, _no_progress
 from channels.registry import Registry, Route
 from hideki.state.audit import AuditLog, AuditRecord
 from hideki.llm.gateway import LLMClient, LLMGateway
@@ -61,15 +61,23 @@ class Dispatcher:
     def route(self, place: Place) -> Route:
         return self.registry.route(place, self.bindings, self.file_bindings)
 
-    async def handle(self, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
+    @property
+    def has_model(self) -> bool:
+        """Whether pipelines are given a generative model (one is configured); without, every answer is offline."""
+        return self.gateway.online
+
+    async def handle(self, incoming: Incoming, progress: Progress = _no_progress, stream: Partial | None = None) -> Reply:
+        """Answer a message. `progress` gets status lines; `stream`, where the channel can show it, the answer's
+        text as the model writes it."""
         pipeline = self.route(incoming.place).pipeline
         if incoming.place.kind == "personal" and incoming.attachments:
             pipeline = self.registry.for_attachment(incoming.attachments[0], incoming.text) or pipeline
             if self.registry.find(incoming.text) is pipeline:  # the text only chose the pipeline: it is not input
                 incoming = replace(incoming, text="")
-        return await self.answer_with(pipeline, incoming, progress)
+        return await self.answer_with(pipeline, incoming, progress, stream)
 
-    async def answer_with(self, pipeline: Pipeline, incoming: Incoming, progress: Progress = _no_progress) -> Reply:
+    async def answer_with(self, pipeline: Pipeline, incoming: Incoming, progress: Progress = _no_progress,
+                          stream: Partial | None = None) -> Reply:
         """Run `pipeline` on `incoming` with everything a routed message gets: input checks, PII guard, memory, audit
         (`hideki run` names the pipeline itself)."""
         limit = self.gateway.settings.params_for(pipeline.name, pipeline.params).max_input_chars or pipeline.max_input_chars  # settings win
@@ -85,6 +93,7 @@ class Dispatcher:
             history=self.memory.recent(conversation, self.memory_tokens) if pipeline.uses_memory else [],
             llm=llm,
             progress=progress,
+            stream=stream if llm is not None else None,
             correlation_id=incoming.correlation_id,
         )
         started = time.monotonic()
@@ -124,6 +133,20 @@ class Dispatcher:
             pii=dict(masking.pii_counts) if masking is not None else {},
             content=incoming.text,
         ))
+
+    async def feedback(self, action: Action, comment: str, correlation_id: str = "") -> Reply | None:
+        """👍/👎 given on an answer (`action.data` has "answer" and "verdict"), with the user's comment: answered by
+        the pipeline as a vote, and audited (the comment only where content logging is on)."""
+        reply = await self.act(Action(action.name, {**action.data, "comment": comment}, action.user, action.place), correlation_id)
+        if self.audit is not None:
+            place, user = action.place, action.user
+            self.audit.record(AuditRecord(
+                correlation_id=correlation_id, user_id=user.id, user_name=user.name, aad_object_id=user.aad_object_id,
+                tenant_id=place.tenant_id, team_id=place.team_id, channel_id=place.channel_id,
+                conversation_id=place.conversation_id, pipeline=action.name.partition(".")[0], model="",
+                outcome=f"feedback_{action.data.get('verdict')}", content=comment or None,
+            ))
+        return reply
 
     async def act(self, action: Action, correlation_id: str = "") -> Reply | None:
         """A card button: `action.name` is "<pipeline>.<verb>". None if no pipeline answers it."""

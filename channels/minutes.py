@@ -87,7 +87,7 @@ class MinutesPipeline(Pipeline):
                     warnings.append(f"⚠️ 発言の話者・時刻を確認できない項目があります: {'、'.join(lost[:5])}。文字起こしと見比べてください。")
                 if unknown := await asyncio.to_thread(minutes_facts_check, text, transcript):
                     warnings.append(f"⚠️ 文字起こしにない名前・日付・数字: {'、'.join(unknown[:10])}。確認してください。")
-                return Reply(text, usage=usage, warnings=warnings, remember=False, files=files)
+                return Reply(text, usage=usage, warnings=warnings, remember=False, model_written=True, files=files)
         else:
             warnings.append(offline_note())
         minutes = await asyncio.to_thread(extract_minutes, transcript, dt.date.fromisoformat(date))

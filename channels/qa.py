@@ -98,6 +98,7 @@ class QAPipeline(Pipeline):
             caption="管理者は、この Q&A をサービスデスクの FAQ にそのまま追加できます。",
             warnings=warnings,
             offline=request.llm is None or any("ローカル処理" in w for w in warnings),
+            model_written=usage is not None and not any("ローカル処理" in w for w in warnings),
             remember=False,
         )
         if usage is not None:

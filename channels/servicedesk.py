@@ -4,7 +4,8 @@ Offline, the best entry's answer is shown verbatim with its source and up to thr
 buttons. With a model, the answer is written only from the retrieved entries (passed as quoted data) and
 cites them as [1], [2]; an answer without a valid citation is replaced by the verbatim FAQ answer. Under the
 calibrated score threshold the bot says plainly that the FAQ has no answer, gives the helpdesk contact and
-logs the question for admins (`hideki faq gaps`, `@Hideki FAQ状況`). Every answer has 👍/👎 buttons.
+logs the question for admins (`hideki faq gaps`, `@Hideki FAQ状況`). Every answer asks for 👍/👎 (Teams' own feedback
+controls or card buttons; a comment given with it is kept for the gap report).
 In a 1:1 chat an admin can send an Excel/CSV file: the bot shows what would change and applies it on 反映.
 """
 from __future__ import annotations
@@ -14,8 +15,10 @@ import json
 import re
 from pathlib import PurePath
 
-from channels.base import Action, Attachment, Button, Feedback, Pipeline, PipelineContext, Reply, Request, Source, offline_note
+from channels.base import (Action, Attachment, Button, Feedback, Partial, Pipeline, PipelineContext, Reply, Request, Source,
+                           offline_note)
 from hideki.llm.gateway import LLMError
+from hideki.metrics import FEEDBACK
 from knowledge.entries import Entry, ImportResult
 from knowledge.importers import read_source, validation_report
 from knowledge.store import KnowledgeBase, KnowledgeError
@@ -24,6 +27,17 @@ NO_ANSWER = "FAQ には、この質問に当てはまる回答が見つかりま
 NO_CORPUS = "FAQ がまだ登録されていません。管理者が FAQ を登録するまで、{contact} にお問い合わせください。"
 UNGROUNDED = "⚠️ 生成AIの回答に FAQ の出典がなかったため、FAQ の回答をそのまま表示しています。"
 _CITATION = re.compile(r"\[(\d+)\]")
+SEARCHING = "FAQ を検索しています…"
+
+
+def _unless_no_answer(sink: Partial) -> Partial:
+    """`sink` for a streamed answer, except the model's NO_ANSWER signal, which is never shown."""
+    async def shown(text: str) -> None:
+        start = text.lstrip()[:len("NO_ANSWER")]
+        if not "NO_ANSWER".startswith(start):
+            await sink(text)
+
+    return shown
 
 
 def source_of(number: int, entry: Entry) -> Source:
@@ -43,6 +57,7 @@ class ServiceDeskPipeline(Pipeline):
     name = "servicedesk"
     title = "サービスデスク"
     description = "ICT に関する質問に、FAQ を根拠として出典付きで答えます。"
+    example = "パスワードを忘れました"
     prompts = {"system": ("contact",), "user": ("entries", "question")}
     max_input_chars = 2_000
     file_types = (".csv", ".xlsx")  # in a 1:1 chat, admins send FAQ files to import
@@ -62,6 +77,7 @@ class ServiceDeskPipeline(Pipeline):
         question = request.text.strip()
         if self.knowledge is None or self.knowledge.current_version() is None:
             return Reply(NO_CORPUS.format(contact=self._contact), remember=False)
+        await request.progress(SEARCHING)
         index = await asyncio.to_thread(self.knowledge.index)
         hits = await asyncio.to_thread(index.search, question, 5)
         if not hits or not index.answerable(hits):
@@ -75,7 +91,8 @@ class ServiceDeskPipeline(Pipeline):
                 [
                     {"role": "system", "content": self._prompts.render("system", contact=self._contact)},
                     {"role": "user", "content": self._prompts.render("user", entries=quoted_entries(strong[:3]), question=question)},
-                ]
+                ],
+                on_text=_unless_no_answer(request.stream) if request.stream else None,
             )
         except LLMError as error:
             return self._verbatim(question, strong[0], hits, [offline_note(error)])
@@ -97,6 +114,7 @@ class ServiceDeskPipeline(Pipeline):
             related=self._related([h.entry for h in hits if h.entry not in cited][:3]),
             usage=completion.usage,
             remember=False,
+            model_written=True,
         )
 
     def _verbatim(self, question: str, best: Entry, hits, warnings: list[str]) -> Reply:
@@ -129,7 +147,9 @@ class ServiceDeskPipeline(Pipeline):
             if saved is None or verdict not in ("up", "down"):
                 return Reply("この回答への評価は受け付けられませんでした（保存期間を過ぎています）。", remember=False)
             answer = json.loads(saved[1])
-            self._feedback.vote(str(action.data["answer"]), verdict, answer["question"], answer["cited"], action.user.aad_object_id or action.user.id)
+            self._feedback.vote(str(action.data["answer"]), verdict, answer["question"], answer["cited"],
+                                action.user.aad_object_id or action.user.id, str(action.data.get("comment", "")))
+            FEEDBACK.labels(self.name, verdict, str(action.data.get("via", "card"))).inc()
             return Reply("評価をありがとうございました。FAQ の改善に使います。" if verdict == "up" else
                          "評価をありがとうございました。管理者が FAQ を見直します。", remember=False)
         if not self._is_admin(action.user.aad_object_id):
@@ -197,7 +217,9 @@ class ServiceDeskPipeline(Pipeline):
         if unanswered:
             lines += ["", "**回答できなかった質問**（多い順）"] + [f"- {g.question}（{g.count}回）" for g in unanswered[:10]]
         if down:
-            lines += ["", "**👎 が付いた回答**"] + [f"- {g.question} → {g.cited}（{g.count}件）" for g in down[:10]]
+            lines += ["", "**👎 が付いた回答**"] + [
+                f"- {g.question} → {g.cited}（{g.count}件）" + (f"「{g.comment}」" if g.comment else "") for g in down[:10]
+            ]
         return "\n".join(lines)
 
 

@@ -84,6 +84,7 @@ class Rewrite:
 
 class YasashiiPipeline(Pipeline):
     name = "yasashii"
+    example = "令和7年4月1日より、窓口の受付時間を午前8時30分から午後5時までに変更いたします。"
     title = "やさしい日本語"
     description = "公用文をやさしい日本語に書き換え、漢字に読み仮名を付けます。"
     prompts = {"system": (), "user": ("text",), "retry": ("missing",)}
@@ -200,6 +201,7 @@ class YasashiiPipeline(Pipeline):
         reply = await asyncio.to_thread(self._document_reply, attachment.name, report, usage, notes, missing)
         reply.files = [OutputFile(name, data, DOCX_TYPE, "やさしい日本語に書き換え、ルビを付けた Word 文書")]
         reply.offline = request.llm is None or any("ローカル処理" in note for note in notes)
+        reply.model_written = usage.calls > 0 and not reply.offline
         return reply
 
     async def _rewrite_units_with_model(self, units: list[str], request: Request) -> tuple[list[str], Usage, list[Fact]]:
@@ -284,6 +286,7 @@ class YasashiiPipeline(Pipeline):
             usage=usage,
             warnings=[*checks, *warnings],
             offline=offline,
+            model_written=usage.calls > 0 and not offline,
             remember=False,
             files=[self._word_file(rewritten)],
         )

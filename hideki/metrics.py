@@ -22,6 +22,8 @@ JOBS_OPEN = Gauge("hideki_jobs_open", "Jobs in the shared queue not finished yet
 LLM_IN_FLIGHT = Gauge("hideki_llm_in_flight", "LLM calls running or waiting for a slot", registry=REGISTRY)
 BREAKER_OPEN = Gauge("hideki_llm_circuit_open", "1 while the LLM circuit breaker is open", registry=REGISTRY)
 RATE_LIMITED = Counter("hideki_rate_limited_total", "Messages refused by rate limits", ["scope"], registry=REGISTRY)
+FEEDBACK = Counter("hideki_feedback_total", "👍/👎 stored, by pipeline, verdict and how it was given (card, teams)",
+                   ["pipeline", "verdict", "via"], registry=REGISTRY)
 PII_FINDINGS = Counter("hideki_pii_findings_total", "Personal information found before an LLM call", ["category", "action"], registry=REGISTRY)
 
 

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = []  # Entra object ids, comma-separated
     max_message_bytes: int = 20_000
     progress_text: str = "作成中…"
+    streaming: bool = True  # model answers in 1:1 chats stream as they are written (Teams' streaming protocol)
     rate_user_per_minute: int = Field(default=30, ge=0)  # messages one user may send per minute (0: no limit)
     rate_global_per_minute: int = Field(default=12_000, ge=0)  # for the whole bot (0: no limit)
     max_concurrent_jobs: int = Field(default=256, gt=0)

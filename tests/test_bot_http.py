@@ -79,7 +79,7 @@ async def test_unknown_pipeline_name_lists_the_real_ones(start_bot, connector):
 
 async def test_slow_model_ack_is_immediate_and_placeholder_is_updated_with_the_answer(start_bot, connector, model):
     model.delay_s = 1.5  # slower than the limit we allow the HTTP ack (the real limit is 15 s)
-    bot = await start_bot(llm_base_url=model.base_url)
+    bot = await start_bot(llm_base_url=model.base_url, streaming=False)  # streamed 1:1 answers: tests/test_teams_ai.py
     started = time.monotonic()
     response = await bot.post(A.personal_message(connector.url, "住民票の写しの取り方を教えて"))
     ack = time.monotonic() - started

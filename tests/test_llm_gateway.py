@@ -142,3 +142,54 @@ def test_token_split_cuts_at_line_ends_then_at_sentence_ends():
     long_line = "区役所の窓口で住民票の写しを請求しました、その後に税の証明も取りました。" * 40
     pieces = counter.split(long_line, 100)
     assert "".join(pieces) == long_line and all(p.endswith(("。", "、")) for p in pieces)
+
+
+# --- streaming ------------------------------------------------------------------------------------------
+async def test_a_streamed_call_hands_over_the_growing_text_and_returns_usage(tmp_path, model):
+    model.script = [Step(text="住民票は区役所の窓口で取れます。", chunk_chars=3)]
+    gw = gateway(tmp_path, llm_base_url=model.base_url)
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    completion = await gw.client_for("chat").complete([{"role": "user", "content": "住民票"}], on_text=on_text)
+    sent = model.requests[-1]
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert completion.text == "住民票は区役所の窓口で取れます。" and completion.finish_reason == "stop"
+    assert completion.usage.prompt_tokens == len("住民票") and completion.usage.completion_tokens == len(completion.text)
+    assert len(seen) > 3 and seen[-1] == completion.text
+    assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:]))
+    await gw.close()
+
+
+async def test_a_stream_is_retried_before_its_first_token_only(tmp_path, model):
+    model.script = [Step(status=503), Step(text="一二三四五六七八", chunk_chars=2, break_after_chunks=2)]
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_max_retries=3)
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    with pytest.raises(LLMError) as raised:
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}], on_text=on_text)
+    assert len(model.requests) == 2  # the 503 was retried; the broken stream was not
+    assert raised.value.kind == "stream_broken"
+    assert raised.value.partial == "一二三四" == seen[-1]
+    assert "途中で止まりました" in LLMError("stream_broken").user_message
+    await gw.close()
+
+
+async def test_silence_between_chunks_times_out_with_the_text_so_far(tmp_path, model):
+    model.script = [Step(text="あいうえおかきくけこ", chunk_chars=5, hang_after_chunks=1)]
+    gw = gateway(tmp_path, llm_base_url=model.base_url, llm_timeout_s=0.5, llm_max_retries=2)
+    started = time.monotonic()
+
+    async def on_text(text: str) -> None:
+        return None
+
+    with pytest.raises(LLMError) as raised:
+        await gw.client_for("chat").complete([{"role": "user", "content": "x"}], on_text=on_text)
+    assert raised.value.kind == "timeout" and raised.value.partial == "あいうえお"
+    assert len(model.requests) == 1 and time.monotonic() - started < 3
+    await gw.close()

@@ -96,8 +96,23 @@ def test_commands_in_the_manifest_are_commands_the_bot_parses(package) -> None:
     manifest = json.loads(package.read("manifest.json"))
     for entry in manifest["bots"][0]["commandLists"]:
         for command in entry["commands"]:
-            assert parse(command["title"]) is not None, command["title"]
+            if command.get("type") == "prompt":  # a prompt starter sends its prompt: ordinary input for a pipeline
+                assert parse(command["prompt"]) is None, command["prompt"]
+            else:
+                assert parse(command["title"]) is not None, command["title"]
             assert len(command["title"]) <= 32 and len(command["description"]) <= 128  # what Teams displays
+
+
+def test_every_scope_offers_help_settings_and_prompt_starters(package) -> None:
+    manifest = json.loads(package.read("manifest.json"))
+    by_scope = {entry["scopes"][0]: entry["commands"] for entry in manifest["bots"][0]["commandLists"]}
+    assert set(by_scope) == {"personal", "team", "groupChat"}
+    for scope, commands in by_scope.items():
+        titles = [c["title"] for c in commands]
+        assert "ヘルプ" in titles and "設定" in titles, scope
+        starters = [c for c in commands if c.get("type") == "prompt"]
+        assert starters and all(c["prompt"] for c in starters), scope
+    assert {c["title"] for c in by_scope["team"] if c.get("type") == "prompt"} == {"例: やさしい日本語", "例: サービスデスク"}
 
 
 def test_manifest_is_valid_against_the_official_schema(package) -> None:

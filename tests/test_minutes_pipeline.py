@@ -80,6 +80,7 @@ async def test_a_long_meeting_is_processed_map_reduce_with_progress(start_bot, c
     transcript = "\n".join(header + body * 60)  # about 3 hours of talk: too long to paste, so it comes as a file
     notes = {"agenda": [], "summary": ["要点"], "decisions": [], "todos": [], "next_meeting": "", "pending": []}
     model.answer = lambda messages: json.dumps(notes, ensure_ascii=False)
+    model.delay_s = 0.1  # each call: the run outlasts a streamed progress line's wait (Teams: one update a second)
     bot = await start_bot(llm_base_url=model.base_url, llm_context_tokens=8000, llm_max_tokens=1000)
     url = connector.file_url("kouhou.txt", transcript.encode("utf-8"))
     await bot.post(A.personal_message(connector.url, "", attachments=[A.file_attachment("kouhou.txt", url)]))
@@ -88,6 +89,8 @@ async def test_a_long_meeting_is_processed_map_reduce_with_progress(start_bot, c
     reduces = [r for r in model.requests if "分けて整理したメモ" in r["messages"][1]["content"]]
     assert len(maps) > 2 and reduces
     assert sum(len(r["messages"][1]["content"]) for r in maps) > len(transcript) * 0.9  # nothing silently dropped
-    progress = [s.body["text"] for s in connector.sent if s.method == "PUT" and s.body["text"].startswith("作成中…")]
+    # a 1:1 chat with a model streams: progress comes as Teams' informative updates after the first 「作成中…」
+    progress = [s.body["text"] for s in connector.stream_activities()
+                if s.body["type"] == "typing" and s.body["entities"][0]["streamType"] == "informative"][1:]
     assert progress and "/" in progress[0]
     assert "**要旨**" in final(connector)

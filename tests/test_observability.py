@@ -66,13 +66,13 @@ async def test_a_user_sending_too_fast_is_told_kindly_and_others_are_not_affecte
 
 async def test_shutdown_gives_interrupted_jobs_back_and_a_restart_answers_them(start_bot, connector, model):
     model.delay_s = 5
-    bot = await start_bot(llm_base_url=model.base_url, shutdown_grace_s=0.2)
+    bot = await start_bot(llm_base_url=model.base_url, shutdown_grace_s=0.2, streaming=False)  # the placeholder path
     await bot.post(A.personal_message(connector.url, "長い処理"))
     await connector.wait_for(lambda: any(s.body.get("text") == "作成中…" for s in connector.sent))
     await bot.client.close()  # graceful shutdown: the job is interrupted and given back to the queue
     assert [s.body.get("text") for s in connector.messages()] == ["作成中…"]
     model.delay_s = 0
-    restarted = await start_bot(llm_base_url=model.base_url)  # same data directory
+    restarted = await start_bot(llm_base_url=model.base_url, streaming=False)  # same data directory
     await restarted.drain()
     [placeholder] = [s for s in connector.messages() if s.method == "POST"]
     assert connector.final_texts() == {placeholder.activity_id: "モデルの回答: 長い処理"}  # the same message, updated

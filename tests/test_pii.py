@@ -232,3 +232,30 @@ def test_labelled_set_meets_targets():
     for c in CATEGORIES:
         assert tp[c] / n_gold[c] >= 0.99, (c, misses)
         assert tp[c] / n_found[c] >= 0.98, (c, misses)
+
+
+async def test_a_streamed_answer_is_restored_even_when_a_placeholder_is_split_across_chunks():
+    from hideki.llm.gateway import Completion, Usage
+    from hideki.pii.masking import MaskingClient
+
+    class Streaming:
+        model = "m"
+
+        async def complete(self, messages, on_text=None, **kwargs):
+            answer = "［氏名1］さんの電話は［電話番号1］です。"
+            assert "山田" not in messages[-1]["content"]
+            for end in range(1, len(answer) + 1):  # one character per chunk: every split point is tried
+                await on_text(answer[:end])
+            return Completion(answer, "m", Usage(1, 1, 1), "stop")
+
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    client = MaskingClient(Streaming(), "mask")
+    completion = await client.complete([{"role": "user", "content": "山田太郎さんに090-1234-5678で連絡して"}], on_text=on_text)
+    assert completion.text == "山田太郎さんの電話は090-1234-5678です。"
+    assert all("［" not in s and "氏名" not in s and "電話番号" not in s for s in seen)
+    assert all(later.startswith(earlier) for earlier, later in zip(seen, seen[1:]))
+    assert seen[-1] == completion.text

@@ -31,8 +31,11 @@ def faq_file(tmp_path: Path) -> Path:
     return path
 
 
-def ask(connector, text: str, aad: str = "aad-staff-1"):
-    return A.channel_message(connector.url, text, channel_id="19:desk@thread.tacv2", aad=aad)
+def ask(connector, text: str, aad: str = "aad-staff-1", channel: str = "msteams"):
+    """A question in the service desk's channel; `channel="webchat"`: a client without Teams' own 👍/👎."""
+    activity = A.channel_message(connector.url, text, channel_id="19:desk@thread.tacv2", aad=aad)
+    activity["channelId"] = channel
+    return activity
 
 
 def final(connector) -> dict:
@@ -41,7 +44,7 @@ def final(connector) -> dict:
 
 async def test_offline_answer_is_the_faq_answer_verbatim_with_its_source_and_buttons(start_bot, connector, faq_file):
     bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file))
-    await bot.post(ask(connector, "パスワードを忘れてしまった"))
+    await bot.post(ask(connector, "パスワードを忘れてしまった", channel="webchat"))
     await bot.drain()
     body = final(connector)
     assert "ポータルの「パスワード再設定」から再設定してください。" in body["text"]
@@ -68,10 +71,11 @@ async def test_off_topic_questions_get_the_helpdesk_contact_and_are_logged_for_a
 
 async def test_feedback_buttons_are_stored_with_the_question_and_cited_entries(start_bot, connector, faq_file):
     bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), admins=[ADMIN])
-    await bot.post(ask(connector, "VPNがつながらない"))
+    await bot.post(ask(connector, "VPNがつながらない", channel="webchat"))
     await bot.drain()
     down = final(connector)["attachments"][0]["content"]["actions"][1]["data"]
     press = A.channel_message(connector.url, "", channel_id="19:desk@thread.tacv2", mention=False)
+    press["channelId"] = "webchat"
     press.update(text=None, value=down)
     await bot.post(press)
     await bot.drain()

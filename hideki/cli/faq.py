@@ -239,5 +239,6 @@ def _gaps(args: argparse.Namespace) -> int:
         print("回答できなかった質問も、👎 の付いた回答もありません。")
     for gap in gaps:
         label = "未回答" if gap.kind == "unanswered" else "👎"
-        print(f"{label}\t{gap.count}\t{gap.question}" + (f"\t{gap.cited}" if gap.cited else ""))
+        print(f"{label}\t{gap.count}\t{gap.question}" + (f"\t{gap.cited}" if gap.cited else "")
+              + (f"\t「{gap.comment}」" if gap.comment else ""))
     return 0

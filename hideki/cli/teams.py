@@ -56,7 +56,7 @@ def registry_info() -> list[dict[str, object]]:
     from channels import PIPELINES
 
     return [
-        {"name": cls.name, "title": cls.title, "description": cls.description}
+        {"name": cls.name, "title": cls.title, "description": cls.description, "example": cls.example}
         for cls in PIPELINES
     ]
 

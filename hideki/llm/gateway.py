@@ -3,7 +3,9 @@
 Works with OpenAI, Azure OpenAI, and any OpenAI-compatible base URL (vLLM, Ollama, llama.cpp server).
 Per-pipeline model / temperature / max tokens come from settings; every call has a timeout and is retried
 with exponential backoff and jitter on 408/409/429/5xx, timeouts and connection errors, honouring the
-server's Retry-After. Usage is returned to the caller. With no endpoint configured the gateway hands out
+server's Retry-After. Usage is returned to the caller. A call given `on_text` streams: the text so far is
+handed over as it arrives, retries happen only before the first token, and a silence longer than the timeout
+between chunks ends the call with the text so far kept in the error (`LLMError.partial`). With no endpoint configured the gateway hands out
 no client (`client_for` returns None) and pipelines use their offline engine.
 """
 from __future__ import annotations
@@ -14,10 +16,10 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Awaitable, Callable, Mapping
 
 import openai
-from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from hideki.llm.breaker import CircuitBreaker, ConcurrencyCap, Rejected
 from hideki.llm.identity import IdentityError, ManagedIdentityTokens
@@ -28,6 +30,7 @@ from hideki.llm.tokens import TokenCounter
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+TextSink = Callable[[str], Awaitable[None]]  # receives a streamed answer's text so far
 
 
 @dataclass
@@ -67,16 +70,18 @@ _USER_MESSAGES = {
     "busy": "生成AIモデルへの依頼が混み合っています。",
     "circuit_open": "生成AIモデルが応答しない状態が続いています。",
     "pii_blocked": "個人情報を含むため、生成AIには送りませんでした。",
+    "stream_broken": "生成AIモデルの応答が途中で止まりました。",
 }
 
 
 class LLMError(Exception):
     """The model could not answer. `kind` is one of the keys above; `user_message` is Japanese."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", partial: str = "") -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+        self.partial = partial  # a streamed call that broke off: the text that had arrived (already shown)
 
     @property
     def user_message(self) -> str:
@@ -168,12 +173,17 @@ class LLMClient:
         return self.params.input_tokens or 8000
 
     async def complete(
-        self, messages: list[Message], *, max_tokens: int | None = None, temperature: float | None = None
+        self, messages: list[Message], *, max_tokens: int | None = None, temperature: float | None = None,
+        on_text: TextSink | None = None,
     ) -> Completion:
         """One completion. Every attempt asks the circuit breaker first and takes a slot of the concurrency cap;
         backoff sleeps happen outside the slot; every failed attempt counts toward opening the breaker, so that
-        when the endpoint is down, calls already waiting fail at once and pipelines answer offline."""
+        when the endpoint is down, calls already waiting fail at once and pipelines answer offline.
+
+        With `on_text` the answer streams: `on_text` gets the text so far after each chunk. Once text has been
+        handed over the call is not retried (the user has seen it); its failure carries that text as `partial`."""
         attempt = 0
+        received = _Received()
         while True:
             attempt += 1
             try:
@@ -181,19 +191,29 @@ class LLMClient:
                     raise Rejected("circuit_open")
                 async with self._cap.slot():
                     self._breaker.before_call()  # …and again once a slot is ours: it may have opened meanwhile
-                    completion = await self._call(messages, max_tokens, temperature)
+                    if on_text is None:
+                        completion = await self._call(messages, max_tokens, temperature)
+                    else:
+                        completion = await self._stream(messages, max_tokens, temperature, on_text, received)
             except Rejected as rejected:
                 LLM_ERRORS.labels(rejected.kind).inc()
                 raise LLMError(rejected.kind) from None
             except Exception as exc:  # classified below; anything unexpected propagates
+                if isinstance(exc, LLMError) and exc.kind == "stream_broken":
+                    self._breaker.failure()
+                    LLM_ERRORS.labels(exc.kind).inc()
+                    log.warning("llm stream broke off", extra={"chars": len(exc.partial), "model": self.model})
+                    raise
                 kind, retryable, after = _classify(exc)
+                if received.text and kind != "timeout":  # the connection dropped mid-answer
+                    kind = "stream_broken"
                 if kind not in ("bad_request", "rate_limit"):  # unwell, not busy (429) or a bad request
                     self._breaker.failure()
-                delay = self._retry.delay(attempt, after) if retryable else None
+                delay = self._retry.delay(attempt, after) if retryable and not received.text else None
                 if delay is None:
                     LLM_ERRORS.labels(kind).inc()
                     log.warning("llm call failed", extra={"kind": kind, "attempts": attempt, "model": self.model})
-                    raise LLMError(kind, str(exc)) from exc
+                    raise LLMError(kind, str(exc), partial=received.text) from exc
                 log.info("llm call retried", extra={"kind": kind, "attempt": attempt, "delay_s": round(delay, 2)})
                 await asyncio.sleep(delay)
                 continue
@@ -224,6 +244,58 @@ class LLMClient:
             usage.prompt_tokens = self.counter.count_messages(messages)
             usage.completion_tokens = self.counter.count(choice.message.content or "")
         return Completion(choice.message.content or "", response.model or self.model, usage, choice.finish_reason)
+
+    async def _stream(self, messages: list[Message], max_tokens: int | None, temperature: float | None,
+                      on_text: TextSink, received: "_Received") -> Completion:
+        """A streamed completion: server-sent chunks, the usage in the last one (`include_usage`)."""
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens or self.params.max_tokens,
+            "temperature": self.params.temperature if temperature is None else temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        stream = await asyncio.wait_for(
+            self._api.post("/chat/completions", body=body, cast_to=ChatCompletion, stream=True,
+                           stream_cls=openai.AsyncStream[ChatCompletionChunk]),
+            timeout=self._timeout_s,
+        )
+        chunks = stream.__aiter__()
+        finish_reason: str | None = None
+        usage: Usage | None = None
+        model = self.model
+        try:
+            while True:
+                try:  # the first chunk and every later one must come within the timeout
+                    chunk = await asyncio.wait_for(chunks.__anext__(), self._timeout_s)
+                except StopAsyncIteration:
+                    break
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0, 1)
+                for choice in chunk.choices[:1]:
+                    if choice.delta is not None and choice.delta.content:
+                        received.text += choice.delta.content
+                        await on_text(received.text)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+        finally:
+            await stream.close()
+        if finish_reason is None:  # the connection ended without the model saying it had finished
+            if received.text:
+                raise LLMError("stream_broken", "stream ended without a finish reason", partial=received.text)
+            raise LLMError("empty", "stream ended without content")
+        if usage is None:  # some local servers send no usage: count it ourselves
+            usage = Usage(self.counter.count_messages(messages), self.counter.count(received.text), 1)
+        return Completion(received.text, model, usage, finish_reason)
+
+
+@dataclass
+class _Received:
+    """What a streamed call has handed over so far, across its attempts (it is retried only while empty)."""
+
+    text: str = ""
 
 
 @dataclass
@@ -261,6 +333,11 @@ class LLMGateway:
                 api_key=s.llm_api_key.get_secret_value() or "not-needed",
                 **common,
             )
+
+    @property
+    def online(self) -> bool:
+        """Whether a model endpoint is configured (pipelines get a client)."""
+        return self._api is not None
 
     @property
     def describe(self) -> str:

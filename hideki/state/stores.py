@@ -51,6 +51,21 @@ CREATE TABLE IF NOT EXISTS feedback (
     created_at REAL NOT NULL,
     UNIQUE (answer_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS feedback_comments (
+    answer_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    comment    TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS feedback_messages (
+    activity_id     TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    answer_id       TEXT NOT NULL,
+    created_at      REAL NOT NULL,
+    PRIMARY KEY (activity_id, conversation_id)
+);
 CREATE TABLE IF NOT EXISTS offered_files (
     id              TEXT PRIMARY KEY,
     conversation_id TEXT NOT NULL,
@@ -224,6 +239,7 @@ class Gap:
     count: int
     last_at: float
     cited: str = ""
+    comment: str = ""  # the latest comment given with a 👎 (Teams' feedback form)
 
 
 class FeedbackStore:
@@ -239,13 +255,36 @@ class FeedbackStore:
             (question, user_id, best_score, time.time()),
         )
 
-    def vote(self, answer_id: str, verdict: str, question: str, cited: list[str], user_id: str) -> None:
-        """One vote per user and answer; voting again replaces it."""
-        self._db.connect().execute(
+    def vote(self, answer_id: str, verdict: str, question: str, cited: list[str], user_id: str, comment: str = "") -> None:
+        """One vote per user and answer; voting again replaces it (and its comment, when one is given)."""
+        conn = self._db.connect()
+        conn.execute(
             "INSERT INTO feedback (answer_id, verdict, question, cited, user_id, created_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(answer_id, user_id) DO UPDATE SET verdict = excluded.verdict, created_at = excluded.created_at",
             (answer_id, verdict, question, ",".join(cited), user_id, time.time()),
         )
+        if comment.strip():
+            conn.execute(
+                "INSERT INTO feedback_comments (answer_id, user_id, comment, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(answer_id, user_id) DO UPDATE SET comment = excluded.comment, created_at = excluded.created_at",
+                (answer_id, user_id, comment.strip(), time.time()),
+            )
+
+    def link_message(self, activity_id: str, conversation_id: str, action: str, answer_id: str) -> None:
+        """Remember which answer a sent message shows, for feedback given on the message itself (Teams' 👍/👎)."""
+        self._db.connect().execute(
+            "INSERT INTO feedback_messages (activity_id, conversation_id, action, answer_id, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(activity_id, conversation_id) DO UPDATE SET action = excluded.action, answer_id = excluded.answer_id",
+            (activity_id, conversation_id, action, answer_id, time.time()),
+        )
+
+    def linked(self, activity_id: str, conversation_id: str) -> tuple[str, str] | None:
+        """(action, answer id) of a message this bot sent with feedback enabled, or None."""
+        row = self._db.connect().execute(
+            "SELECT action, answer_id FROM feedback_messages WHERE activity_id = ? AND conversation_id = ?",
+            (activity_id, conversation_id),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def gaps(self, limit: int = 50) -> list[Gap]:
         """Unanswered questions and 👎 answers, most frequent first."""
@@ -256,11 +295,14 @@ class FeedbackStore:
         ).fetchall()
         gaps = [Gap("unanswered", q, n, t) for q, n, t in rows]
         rows = conn.execute(
-            "SELECT question, COUNT(*), MAX(created_at), cited FROM feedback WHERE verdict = 'down' "
-            "GROUP BY question, cited ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT ?",
+            "SELECT f.question, COUNT(*), MAX(f.created_at), f.cited, "
+            "(SELECT c.comment FROM feedback_comments c JOIN feedback g ON g.answer_id = c.answer_id AND g.user_id = c.user_id "
+            " WHERE g.verdict = 'down' AND g.question = f.question AND g.cited = f.cited ORDER BY c.created_at DESC LIMIT 1) "
+            "FROM feedback f WHERE f.verdict = 'down' "
+            "GROUP BY f.question, f.cited ORDER BY COUNT(*) DESC, MAX(f.created_at) DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        gaps += [Gap("down", q, n, t, c) for q, n, t, c in rows]
+        gaps += [Gap("down", q, n, t, c, comment or "") for q, n, t, c, comment in rows]
         return gaps
 
     def counts(self) -> dict[str, int]:

@@ -50,7 +50,7 @@ async def test_metrics_count_the_open_jobs_of_every_process(tmp_path, start_bot,
 
 async def test_a_process_that_lost_its_job_to_another_one_does_not_answer_too(tmp_path, start_bot, connector, model):
     model.delay_s = 5  # long enough to hand the job over while the model thinks
-    bot = await start_bot(llm_base_url=model.base_url)
+    bot = await start_bot(llm_base_url=model.base_url, streaming=False)  # the placeholder path
     await bot.post(A.personal_message(connector.url, "取られる質問"))
     await connector.wait_for(lambda: bool(model.requests))
     db = Database(tmp_path / "data" / "hideki.db")  # another replica took it over after this one stalled past its lease

@@ -74,7 +74,7 @@ async def replicas(tmp_path, postgres_url, redis_url, chroma_url, model):
     env.update(
         HIDEKI_DATABASE_URL=postgres_url, HIDEKI_REDIS_URL=redis_url, HIDEKI_CHROMA_URL=chroma_url,
         HIDEKI_LLM_BASE_URL=model.base_url, HIDEKI_LLM_API_KEY="test", HIDEKI_FAQ_SEED="", HIDEKI_HOST="127.0.0.1",
-        HIDEKI_ADMINS=ADMIN, HIDEKI_RATE_USER_PER_MINUTE=str(RATE_PER_MINUTE), HIDEKI_LOG_LEVEL="INFO",
+        HIDEKI_ADMINS=ADMIN, HIDEKI_RATE_USER_PER_MINUTE=str(RATE_PER_MINUTE), HIDEKI_LOG_LEVEL="INFO", HIDEKI_STREAMING="false",  # the placeholder path
         NO_PROXY="127.0.0.1,localhost", ANONYMIZED_TELEMETRY="False",
     )
     started = [start_replica(name, tmp_path, env) for name in ("a", "b")]

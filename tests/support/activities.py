@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 BOT_ID = "28:hideki-bot"
@@ -88,6 +89,19 @@ def file_attachment(name: str, url: str) -> dict[str, Any]:
         "name": name,
         "content": {"downloadUrl": url, "uniqueId": "file-1", "fileType": name.rsplit(".", 1)[-1]},
     }
+
+
+def feedback_invoke(service_url: str, reply_to_id: str, value: Any, *, conversation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Teams' own 👍/👎 under a bot message: `message/submitAction` with actionName "feedback"."""
+    conversation = conversation or {"id": "a:personal-29:staff-2", "conversationType": "personal", "tenantId": "tenant-1"}
+    activity = _common(service_url, conversation, "29:staff-2", "aad-staff-2", "砧 太郎")
+    activity.update(type="invoke", name="message/submitAction", replyToId=reply_to_id, value=value,
+                    channelData={"tenant": {"id": "tenant-1"}})
+    return activity
+
+
+def feedback_value(reaction: str, comment: str = "") -> dict[str, Any]:
+    return {"actionName": "feedback", "actionValue": {"reaction": reaction, "feedback": json.dumps({"feedbackText": comment}, ensure_ascii=False)}}
 
 
 def file_consent_invoke(service_url: str, action: str, context: dict[str, Any], upload_info: dict[str, Any] | None = None,

@@ -36,6 +36,8 @@ class ScriptedConnector(LoopbackServer):
     server: TestServer | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     files: dict[str, bytes] = field(default_factory=dict)  # served at /files/{name}, like Teams' downloadUrl
+    # streaming: activities whose streaminfo has one of these streamTypes are refused with (status, error code)
+    refuse_streams: dict[str, tuple[int, str]] = field(default_factory=dict)
     uploads: list[Upload] = field(default_factory=list)  # PUTs to /upload/{name}, like OneDrive's uploadUrl
     upload_status: int = 201
 
@@ -77,6 +79,10 @@ class ScriptedConnector(LoopbackServer):
             status = self.fail_statuses.pop(0)
             return web.json_response({"error": {"code": "Throttled", "message": "scripted"}}, status=status)
         body = await request.json()
+        stream_type = next((e.get("streamType") for e in body.get("entities") or [] if e.get("type") == "streaminfo"), None)
+        if stream_type in self.refuse_streams:
+            status, code = self.refuse_streams[stream_type]
+            return web.json_response({"error": {"code": code, "message": "scripted stream refusal"}}, status=status)
         aid = request.match_info.get("aid")
         if request.method == "PUT":
             self.sent.append(Sent("PUT", request.match_info["cid"], None, aid, body))
@@ -104,6 +110,10 @@ class ScriptedConnector(LoopbackServer):
         text = next((b["text"] for b in reversed(bodies) if b.get("text")), "")
         attachments = next((b["attachments"] for b in reversed(bodies) if b.get("attachments")), None)
         return {"text": text, "attachments": attachments}
+
+    def stream_activities(self) -> list[Sent]:
+        """What the bot sent with a streaminfo entity, in order."""
+        return [s for s in self.sent if any(e.get("type") == "streaminfo" for e in s.body.get("entities") or [])]
 
     async def wait_for(self, predicate, timeout: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
