@@ -23,7 +23,6 @@ import copy
 import io
 import tempfile
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
