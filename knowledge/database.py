@@ -152,6 +152,10 @@ class DatabaseCatalog:
             raise ValueError(f"version {version} was built with {row[0]!r}, not {fields.name!r}: import it again")
         return Index.open_in(self.client, self.collection_names(version), self.entries(version), fields, self.cache)
 
+    def missing_fields(self, version: int) -> dict[str, str]:
+        """Dense fields left out of the version just published here, with why."""
+        return self._built[1].missing_fields if self._built is not None and self._built[0] == version else {}
+
     # --- changing ---------------------------------------------------------------------------------------
     def publish(self, entries: list[Entry], fields, progress: Callable[[int, int], None] | None) -> int:
         """Build a complete version (rows and collections), not yet serving; returns its number."""

@@ -119,6 +119,8 @@ class Catalog(Protocol):
 
     def open_index(self, version: int, fields): ...
 
+    def missing_fields(self, version: int) -> dict[str, str]: ...
+
     def drop(self, version: int) -> None: ...
 
 
@@ -161,6 +163,11 @@ class DiskCatalog:
         from knowledge.index import Index
 
         return Index.open(self._version_dir(version) / "index", fields)
+
+    def missing_fields(self, version: int) -> dict[str, str]:
+        """Dense fields left out of a version when it was built, with why (from its index's meta.json)."""
+        meta = json.loads((self._version_dir(version) / "index" / "meta.json").read_text(encoding="utf-8"))
+        return meta.get("missing", {})
 
     def publish(self, entries: list[Entry], fields, progress: Callable[[int, int], None] | None) -> int:
         from knowledge.index import Index, VectorCache
@@ -283,7 +290,7 @@ class KnowledgeBase:
             version = self.catalog.publish(entries, self.fields, progress)
             self._switch(version, base, _record("import", who, note, version, change))
             change.notes += [f"埋め込み「{key}」はこの版に入っていません（{why}）。オフラインの検索項目で回答します。"
-                             "次の取り込みで追加されます。" for key, why in self._missing_fields().items()]
+                             "次の取り込みで追加されます。" for key, why in self.catalog.missing_fields(version).items()]
             return version, change
 
     def remove(self, ids: Iterable[str], who: str) -> tuple[int | None, Change]:
@@ -331,11 +338,6 @@ class KnowledgeBase:
             for version in old:
                 self.catalog.drop(version)
             return old
-
-    def _missing_fields(self) -> dict[str, str]:
-        """Dense fields the serving version lacks (an embeddings endpoint down during its import)."""
-        index = self.index()
-        return index.missing_fields if index is not None else {}
 
     def _entries_of(self, version: int | None) -> list[Entry]:
         return [] if version is None else self.catalog.entries(version)

@@ -10,7 +10,7 @@ import pytest
 
 from hideki.cli.main import main
 from knowledge import index as index_module
-from knowledge.embeddings import default_embedder
+from knowledge.embeddings import offline_fields
 from knowledge.entries import Entry
 from knowledge.store import KnowledgeBase, plan
 from tests.support import activities as A
@@ -43,7 +43,7 @@ def test_plan_sync_merge_and_replace():
 
 @pytest.fixture(scope="module")
 def embedder():
-    return default_embedder()
+    return offline_fields()
 
 
 def test_a_crash_mid_import_leaves_the_old_version_answering(tmp_path, embedder, monkeypatch):
