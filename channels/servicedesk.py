@@ -132,7 +132,7 @@ class ServiceDeskPipeline(Pipeline):
 
     def _decline(self, question: str, user: str, hits) -> Reply:
         """No FAQ entry answers this: hand off to the helpdesk, and record the question for admins."""
-        self._feedback.unanswered(question, user, hits[0].score if hits else None)
+        self._feedback.unanswered(question, user, hits[0].confidence if hits else None)
         return Reply(NO_ANSWER.format(contact=self._contact), remember=False)
 
     def _clarification(self, question: str, decision: Decision, user: str, warnings: list[str]) -> Reply:
