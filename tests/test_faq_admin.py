@@ -205,3 +205,22 @@ async def test_a_teams_import_that_lost_a_race_says_so_and_changes_nothing(start
     text = final(connector)["text"]
     assert "ほかの操作が先に FAQ を更新したため、反映しませんでした" in text and "FAQ はそのままです" in text
     assert "問い合わせ番号" not in text and [e.id for e in kb.entries()] == before
+
+
+def test_cli_gaps_lists_the_entries_the_bot_asked_back_about_and_what_was_chosen(cli_env, capsys):
+    from hideki.settings import load_settings
+    from hideki.state.db import open_database
+    from hideki.state.stores import FeedbackStore
+
+    main(["faq", "import", str(cli_env), "--who", "admin"])
+    store = FeedbackStore(open_database(load_settings()))
+    store.clarified("印刷もVPNもだめ", ["ict-003", "ict-002"], "u1")
+    store.chose("印刷もVPNもだめ", ["ict-003", "ict-002"], "ict-002", "u1")
+    store.clarified("印刷もVPNもだめ", ["ict-003", "ict-002"], "u2")
+    capsys.readouterr()
+    assert main(["faq", "gaps"]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("聞き返し")]
+    assert line == ("聞き返し\t2\t「プリンターで両面印刷するには」 ⇄ 「VPNにつながりません」"
+                    "（2回、選択: VPNにつながりません 1、例: 印刷もVPNもだめ）")
+    assert main(["faq", "search", "VPN 接続できない"]) == 0
+    assert "ボットの対応:" in capsys.readouterr().out
