@@ -72,11 +72,6 @@ class Hit:
     lexical: float  # share of the query's BM25 ceiling reached (0..~1)
 
     @property
-    def dense(self) -> float:
-        """The primary field's cosine (USE by default)."""
-        return next(iter(self.cosines.values()), 0.0)
-
-    @property
     def confidence(self) -> float:
         """What abstention compares with ANSWER_THRESHOLD: CONFIDENCE_WEIGHTS over the fields this query had
         (a missing field's weight goes to the others)."""
