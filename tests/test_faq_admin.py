@@ -224,3 +224,20 @@ def test_cli_gaps_lists_the_entries_the_bot_asked_back_about_and_what_was_chosen
                     "（2回、選択: VPNにつながりません 1、例: 印刷もVPNもだめ）")
     assert main(["faq", "search", "VPN 接続できない"]) == 0
     assert "ボットの対応:" in capsys.readouterr().out
+
+
+def test_an_faq_indexed_by_an_earlier_release_is_indexed_again_at_start(tmp_path, embedder):
+    import json
+
+    from knowledge.startup import reindex_if_outdated
+
+    kb = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    kb.import_entries([entry("1", "パスワードを忘れました"), entry("2", "VPNにつながりません")], "admin")
+    meta_path = tmp_path / "kb" / "versions" / "0001" / "index" / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "format": 2}), encoding="utf-8")  # as an earlier release wrote it
+    restarted = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    reindex_if_outdated(restarted)
+    assert restarted.current_version() == 2 and [h["action"] for h in restarted.history()] == ["import", "reindex"]
+    assert [e.id for e in restarted.entries()] == ["1", "2"]
+    assert restarted.search("VPNがつながらない", 1)[0].entry.id == "2"
