@@ -82,7 +82,8 @@ class E5Embedder:
 
     Threads: one OpenMP thread by default. The engine's thread count is fixed when it loads, and with more threads
     than free cores OpenMP's waiting threads stall each other: on 2 shared cores under load a query took 664 ms
-    (p50) with the default threads against 16 ms with one, and a 1,785-question import was no faster.
+    (p50) with the default threads against 16 ms with one, and a 1,785-question import was no faster. Idle
+    OpenMP threads also sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE unless set).
     """
 
     name = "multilingual-e5-small-q4"

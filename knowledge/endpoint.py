@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import requests
 
-from hideki.llm.breaker import CircuitBreaker
+from hideki.llm.breaker import CircuitBreaker, Rejected
 from hideki.llm.gateway import retry_after_seconds
 from knowledge.embeddings import EmbeddingError, Kind
 
@@ -81,7 +81,7 @@ class EndpointEmbedder:
             with self._breaker_lock:
                 try:
                     self._breaker.before_call()
-                except Exception as rejected:  # breaker.Rejected: open
+                except Rejected as rejected:  # open: fail at once, the index falls back to the other fields
                     raise EmbeddingError(f"埋め込みエンドポイントが応答しないため、一時的に使っていません"
                                          f"（{self.url}）。") from rejected
             try:
