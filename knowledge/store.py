@@ -44,13 +44,15 @@ class Change:
     updated: list[tuple[Entry, Entry]] = field(default_factory=list)  # (old, new)
     removed: list[Entry] = field(default_factory=list)
     unchanged: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. a dense field left out because the endpoint was down
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.updated or self.removed)
 
     def summary(self) -> str:
-        return f"追加 {len(self.added)}件・更新 {len(self.updated)}件・削除 {len(self.removed)}件（変更なし {self.unchanged}件）"
+        counts = f"追加 {len(self.added)}件・更新 {len(self.updated)}件・削除 {len(self.removed)}件（変更なし {self.unchanged}件）"
+        return "\n".join([counts, *(f"⚠️ {note}" for note in self.notes)])
 
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "updated": len(self.updated), "removed": len(self.removed), "unchanged": self.unchanged}
@@ -111,11 +113,13 @@ class Catalog(Protocol):
 
     def history(self) -> list[dict]: ...
 
-    def publish(self, entries: list[Entry], embedder, progress: Callable[[int, int], None] | None) -> int: ...
+    def publish(self, entries: list[Entry], fields, progress: Callable[[int, int], None] | None) -> int: ...
 
     def switch(self, version: int, base: int | None, record: dict) -> None: ...
 
-    def open_index(self, version: int, embedder): ...
+    def open_index(self, version: int, fields): ...
+
+    def missing_fields(self, version: int) -> dict[str, str]: ...
 
     def drop(self, version: int) -> None: ...
 
@@ -155,19 +159,24 @@ class DiskCatalog:
         with path.open(encoding="utf-8") as f:
             return [json.loads(line) for line in f if line.strip()]
 
-    def open_index(self, version: int, embedder):
+    def open_index(self, version: int, fields):
         from knowledge.index import Index
 
-        return Index.open(self._version_dir(version) / "index", embedder)
+        return Index.open(self._version_dir(version) / "index", fields)
 
-    def publish(self, entries: list[Entry], embedder, progress: Callable[[int, int], None] | None) -> int:
+    def missing_fields(self, version: int) -> dict[str, str]:
+        """Dense fields left out of a version when it was built, with why (from its index's meta.json)."""
+        meta = json.loads((self._version_dir(version) / "index" / "meta.json").read_text(encoding="utf-8"))
+        return meta.get("missing", {})
+
+    def publish(self, entries: list[Entry], fields, progress: Callable[[int, int], None] | None) -> int:
         from knowledge.index import Index, VectorCache
 
         version = max(self.versions(), default=0) + 1
         building = self.root / "versions" / f".building-{uuid.uuid4().hex[:8]}"
         building.mkdir()
         try:
-            Index.build(building / "index", entries, embedder, VectorCache(self.root / "vectors.sqlite"), progress)
+            Index.build(building / "index", entries, fields, VectorCache(self.root / "vectors.sqlite"), progress)
             with (building / "entries.jsonl").open("w", encoding="utf-8") as f:
                 for entry in entries:
                     f.write(json.dumps(entry.to_json(), ensure_ascii=False) + "\n")
@@ -192,12 +201,13 @@ class DiskCatalog:
 
 
 class KnowledgeBase:
-    def __init__(self, storage: Path | Catalog, embedder_factory: Callable[[], object],
+    def __init__(self, storage: Path | Catalog, fields_factory: Callable[[], object],
                  clock: Callable[[], float] = time.monotonic) -> None:
-        """`storage`: a folder for the on-disk layout, or a catalog (e.g. one shared by replicas)."""
+        """`storage`: a folder for the on-disk layout, or a catalog (e.g. one shared by replicas);
+        `fields_factory`: makes the index's dense fields (`knowledge.embeddings.DenseFields`) on first use."""
         self.catalog: Catalog = DiskCatalog(Path(storage)) if isinstance(storage, (str, Path)) else storage
-        self._embedder_factory = embedder_factory
-        self._embedder: object | None = None
+        self._fields_factory = fields_factory
+        self._fields: object | None = None
         self._clock = clock
         self._lock = threading.RLock()  # changes, one at a time
         self._loading = threading.Lock()  # one thread opens a new version; the others keep the old one meanwhile
@@ -206,10 +216,10 @@ class KnowledgeBase:
 
     # --- reading ---------------------------------------------------------------------------------------
     @property
-    def embedder(self):
-        if self._embedder is None:
-            self._embedder = self._embedder_factory()
-        return self._embedder
+    def fields(self):
+        if self._fields is None:
+            self._fields = self._fields_factory()
+        return self._fields
 
     def current_version(self) -> int | None:
         """The serving version: asked from the catalog at most every `catalog.poll_s` seconds."""
@@ -241,7 +251,7 @@ class KnowledgeBase:
             self._loading.acquire()
         try:
             if self._open is None or self._open[0] != version:
-                self._open = (version, self.catalog.open_index(version, self.embedder))
+                self._open = (version, self.catalog.open_index(version, self.fields))
             return self._open[1]
         except Exception:
             if self._open is None:
@@ -277,8 +287,10 @@ class KnowledgeBase:
             entries, change = plan(self._entries_of(base), incoming, mode)
             if change.empty and base is not None:
                 return None, change
-            version = self.catalog.publish(entries, self.embedder, progress)
+            version = self.catalog.publish(entries, self.fields, progress)
             self._switch(version, base, _record("import", who, note, version, change))
+            change.notes += [f"埋め込み「{key}」はこの版に入っていません（{why}）。オフラインの検索項目で回答します。"
+                             "次の取り込みで追加されます。" for key, why in self.catalog.missing_fields(version).items()]
             return version, change
 
     def remove(self, ids: Iterable[str], who: str) -> tuple[int | None, Change]:
@@ -290,9 +302,20 @@ class KnowledgeBase:
             change.unchanged -= len(change.removed)
             if not change.removed:
                 return None, change
-            version = self.catalog.publish([e for e in current if e.id not in wanted], self.embedder, None)
+            version = self.catalog.publish([e for e in current if e.id not in wanted], self.fields, None)
             self._switch(version, base, _record("remove", who, ", ".join(sorted(wanted)), version, change))
             return version, change
+
+    def reindex(self, who: str, note: str) -> int | None:
+        """Build the serving entries again as a new version (e.g. after the ranking's fields changed), unchanged."""
+        with self._lock:
+            base = self.catalog.current_version()
+            if base is None:
+                return None
+            current = self._entries_of(base)
+            version = self.catalog.publish(current, self.fields, None)
+            self._switch(version, base, _record("reindex", who, note, version, Change(unchanged=len(current))))
+            return version
 
     def rollback(self, version: int, who: str) -> Change:
         """Serve an earlier version again (it is kept; nothing is rebuilt)."""

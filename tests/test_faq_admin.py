@@ -10,7 +10,7 @@ import pytest
 
 from hideki.cli.main import main
 from knowledge import index as index_module
-from knowledge.embeddings import default_embedder
+from knowledge.embeddings import offline_fields
 from knowledge.entries import Entry
 from knowledge.store import KnowledgeBase, plan
 from tests.support import activities as A
@@ -43,7 +43,7 @@ def test_plan_sync_merge_and_replace():
 
 @pytest.fixture(scope="module")
 def embedder():
-    return default_embedder()
+    return offline_fields()
 
 
 def test_a_crash_mid_import_leaves_the_old_version_answering(tmp_path, embedder, monkeypatch):
@@ -205,3 +205,39 @@ async def test_a_teams_import_that_lost_a_race_says_so_and_changes_nothing(start
     text = final(connector)["text"]
     assert "ほかの操作が先に FAQ を更新したため、反映しませんでした" in text and "FAQ はそのままです" in text
     assert "問い合わせ番号" not in text and [e.id for e in kb.entries()] == before
+
+
+def test_cli_gaps_lists_the_entries_the_bot_asked_back_about_and_what_was_chosen(cli_env, capsys):
+    from hideki.settings import load_settings
+    from hideki.state.db import open_database
+    from hideki.state.stores import FeedbackStore
+
+    main(["faq", "import", str(cli_env), "--who", "admin"])
+    store = FeedbackStore(open_database(load_settings()))
+    store.clarified("印刷もVPNもだめ", ["ict-003", "ict-002"], "u1")
+    store.chose("印刷もVPNもだめ", ["ict-003", "ict-002"], "ict-002", "u1")
+    store.clarified("印刷もVPNもだめ", ["ict-003", "ict-002"], "u2")
+    capsys.readouterr()
+    assert main(["faq", "gaps"]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("聞き返し")]
+    assert line == ("聞き返し\t2\t「プリンターで両面印刷するには」 ⇄ 「VPNにつながりません」"
+                    "（2回、選択: VPNにつながりません 1、例: 印刷もVPNもだめ）")
+    assert main(["faq", "search", "VPN 接続できない"]) == 0
+    assert "ボットの対応:" in capsys.readouterr().out
+
+
+def test_an_faq_indexed_by_an_earlier_release_is_indexed_again_at_start(tmp_path, embedder):
+    import json
+
+    from knowledge.startup import reindex_if_outdated
+
+    kb = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    kb.import_entries([entry("1", "パスワードを忘れました"), entry("2", "VPNにつながりません")], "admin")
+    meta_path = tmp_path / "kb" / "versions" / "0001" / "index" / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "format": 2}), encoding="utf-8")  # as an earlier release wrote it
+    restarted = KnowledgeBase(tmp_path / "kb", lambda: embedder)
+    reindex_if_outdated(restarted)
+    assert restarted.current_version() == 2 and [h["action"] for h in restarted.history()] == ["import", "reindex"]
+    assert [e.id for e in restarted.entries()] == ["1", "2"]
+    assert restarted.search("VPNがつながらない", 1)[0].entry.id == "2"

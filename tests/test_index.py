@@ -1,4 +1,4 @@
-"""The FAQ retrieval index: real Chroma on disk, real offline embedder, hand-written ICT helpdesk entries."""
+"""The FAQ retrieval index: real Chroma on disk, real offline embedders (USE, e5), hand-written ICT helpdesk entries."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from knowledge.embeddings import USEEmbedder
+from knowledge.embeddings import DenseField, DenseFields, E5Embedder, EmbeddingError, USEEmbedder
 from knowledge.entries import Entry
-from knowledge.index import Index, VectorCache
+from knowledge.index import FIELD_WEIGHTS, Index, VectorCache
 
 FAQ = [
     ("pw-reset", "パスワードを忘れてしまいました。どうすれば再設定できますか？",
@@ -76,23 +76,39 @@ class CountingEmbedder:
         return self.inner.embed(texts, kind)
 
 
+class Counting:
+    """Counts of the texts every field's embedder is asked to embed."""
+
+    def __init__(self, fields: DenseFields):
+        self.wrapped = [CountingEmbedder(f.embedder) for f in fields.fields]
+        self.fields = DenseFields([DenseField(f.key, w, f.weight) for f, w in zip(fields.fields, self.wrapped)])
+
+    @property
+    def passages(self) -> int:
+        return sum(w.passages for w in self.wrapped)
+
+
 @pytest.fixture(scope="module")
-def use() -> USEEmbedder:
-    return USEEmbedder()
+def use() -> DenseFields:
+    """The offline fields (named for the model the index is identified by)."""
+    return DenseFields([DenseField("use", USEEmbedder(), FIELD_WEIGHTS["use"]),
+                        DenseField("e5", E5Embedder(), FIELD_WEIGHTS["e5"])])
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, use):
     root = tmp_path_factory.mktemp("kb")
-    embedder = CountingEmbedder(use)
+    embedder = Counting(use)
     cache = VectorCache(root / "vectors.sqlite")
-    index = Index.build(root / "v1", entries(), embedder, cache)
+    index = Index.build(root / "v1", entries(), embedder.fields, cache)
     return root, embedder, cache, index
 
 
-def test_embedder_vectors_are_normalised(use):
-    v = use.embed(["VPNにつながらない", "プリンターの紙詰まり"], "query")
-    assert v.shape == (2, use.dim) and v.dtype == np.float32
+@pytest.mark.parametrize("field", ["use", "e5"])
+def test_embedder_vectors_are_normalised(use, field):
+    embedder = use.get(field).embedder
+    v = embedder.embed(["VPNにつながらない", "プリンターの紙詰まり"], "query")
+    assert v.shape == (2, embedder.dim) and v.dtype == np.float32
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
 
 
@@ -124,7 +140,7 @@ def test_chroma_collection_is_on_disk_with_our_vectors(built, use):
     assert col.count() == len(FAQ)
     assert col.metadata["hnsw:space"] == "cosine"
     got = col.get(ids=["usb"], include=["embeddings"])
-    expected = use.embed([FAQ[12][1]], "passage")[0]
+    expected = use.primary.embedder.embed([FAQ[12][1]], "passage")[0]
     assert np.allclose(np.asarray(got["embeddings"][0]), expected, atol=1e-4)
 
 
@@ -134,11 +150,11 @@ def test_incremental_rebuild_embeds_only_changed_entries(built):
     changed[3] = replace(changed[3], question="在宅勤務のVPN利用を申し込むには？")
     changed.append(Entry(id="new", question="内線電話の転送設定を知りたい。", answer="受話器を上げて転送ボタンを押します。"))
     before = embedder.passages
-    index = Index.build(root / "v2", changed, embedder, cache)
-    assert embedder.passages - before == 2 * 2  # question and answer head of the changed and the new entry
+    index = Index.build(root / "v2", changed, embedder.fields, cache)
+    assert embedder.passages - before == 2 * 2  # the question of the changed and the new entry, in both fields
     assert index.search("在宅勤務でVPNを使う申し込み", k=1)[0].entry.id == "vpn-apply"
     before = embedder.passages
-    Index.build(root / "v3", changed, embedder, cache)
+    Index.build(root / "v3", changed, embedder.fields, cache)
     assert embedder.passages == before
 
 
@@ -164,18 +180,36 @@ def test_open_refuses_an_incomplete_index(tmp_path, use):
         Index.open(tmp_path / "index", use)
 
 
-def test_bm25_forward_index_and_feedback_terms(tmp_path):
-    from knowledge.lexical import BM25
+@pytest.mark.parametrize("query, expected", [
+    ("Teams会議でカメラが映らない", ["teams-camera"]),
+    ("怪しいメールの添付を開いてしまった", ["phishing"]),
+    ("パスワードがわからなくなった", None),  # forgotten or expired: two entries fit equally, so it asks
+    ("日本で一番高い山は何ですか", []),
+])
+def test_decide_answers_asks_back_or_declines(built, query, expected):
+    _, _, _, index = built
+    decision = index.decide(index.search(query, k=5))
+    if expected is None:
+        assert decision.action == "clarify" and {"pw-reset", "pw-expire"} <= set(decision.ids)
+        assert len(decision.ids) == 3
+    else:
+        assert decision.action == ("answer" if expected else "decline") and decision.ids == expected
 
-    docs = [["住民票", "写し", "交付", "窓口"], ["住民票", "郵送", "請求", "窓口", "窓口"], ["ごみ", "収集", "日"]]
-    bm = BM25.build(docs)
-    ptr, terms, tfs = bm.forward
-    names = list(bm.vocab)
-    assert {names[t]: tf for t, tf in zip(terms[ptr[1]:ptr[2]], tfs[ptr[1]:ptr[2]])} == \
-        {"住民票": 1, "郵送": 1, "請求": 1, "窓口": 2}
-    extra = bm.feedback_terms([1, 0], exclude={"住民票"}, n_terms=3)
-    assert extra[0][0] == "窓口" and "住民票" not in dict(extra)
-    assert abs(sum(w for _, w in extra) - 1.0) < 1e-6
-    bm.save(tmp_path / "lex")
-    again = BM25.load(tmp_path / "lex")
-    assert again.feedback_terms([1, 0], {"住民票"}, 3) == extra
+
+class Failing:
+    """An embedder that is down (or returns bad vectors): every call raises EmbeddingError."""
+
+    name = "endpoint:down"
+    dim = 8
+
+    def embed(self, texts, kind):
+        raise EmbeddingError("埋め込みエンドポイントに接続できませんでした（テスト）。")
+
+
+def test_a_field_that_fails_is_left_out_whole_and_the_others_rank(tmp_path, use):
+    fields = DenseFields([*use.fields, DenseField("endpoint", Failing(), 0.4)])
+    index = Index.build(tmp_path / "v1", entries(), fields, VectorCache(tmp_path / "vectors.sqlite"))
+    assert set(index.missing_fields) == {"endpoint"} and "接続できません" in index.missing_fields["endpoint"]
+    assert not (tmp_path / "v1" / "field-endpoint.npy").exists()
+    reopened = Index.open(tmp_path / "v1", fields)
+    assert reopened.search("パスワードがわからなくなった", k=1)[0].entry.id == "pw-reset"

@@ -85,8 +85,14 @@ async def test_feedback_buttons_are_stored_with_the_question_and_cited_entries(s
     assert gap.question == "VPNがつながらない" and gap.cited == "ict-002"
 
 
+def answer_json(answer: str, cited: list[int], none_applies: bool = False) -> str:
+    """The model's fenced JSON answer."""
+    body = json.dumps({"none_applies": none_applies, "answer": answer, "cited": cited}, ensure_ascii=False)
+    return f"```json\n{body}\n```"
+
+
 async def test_with_a_model_the_answer_cites_entries_passed_as_quoted_data(start_bot, connector, model, faq_file):
-    model.script = [Step(text="1. 右クリックして「以前のバージョンの復元」を選びます [1]。")]
+    model.script = [Step(text=answer_json("1. 右クリックして「以前のバージョンの復元」を選びます [1]。", [1]))]
     bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url)
     await bot.post(ask(connector, "共有フォルダのファイルを消してしまった。戻せますか"))
     await bot.drain()
@@ -98,8 +104,14 @@ async def test_with_a_model_the_answer_cites_entries_passed_as_quoted_data(start
     assert quoted in user["content"]  # the entry is data (a JSON string), not instructions
 
 
-async def test_a_model_answer_without_citations_is_replaced_by_the_faq_answer(start_bot, connector, model, faq_file):
-    model.script = [Step(text="再起動すれば直ります。")]
+@pytest.mark.parametrize("answer", [
+    answer_json("再起動すれば直ります。", []),  # no citation
+    answer_json("再起動すれば直ります [7]。", [7]),  # an entry it was not given
+    "再起動すれば直ります。",  # no JSON
+])
+async def test_a_model_answer_without_valid_citations_is_replaced_by_the_faq_answer(start_bot, connector, model,
+                                                                                    faq_file, answer):
+    model.script = [Step(text=answer)]
     bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url)
     await bot.post(ask(connector, "VPNにつながらない"))
     await bot.drain()
@@ -109,7 +121,7 @@ async def test_a_model_answer_without_citations_is_replaced_by_the_faq_answer(st
 
 
 async def test_model_says_no_answer_and_model_failure_falls_back(start_bot, connector, model, faq_file):
-    model.script = [Step(text="NO_ANSWER"), Step(status=500), Step(status=500)]
+    model.script = [Step(text=answer_json("", [], none_applies=True)), Step(status=500), Step(status=500)]
     bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url, llm_max_retries=1, llm_backoff_s=0.01)
     await bot.post(ask(connector, "Teams会議を録画したい"))
     await bot.drain()
@@ -153,6 +165,76 @@ async def test_non_admins_cannot_import_and_unsupported_files_are_explained(star
     await bot.post(A.personal_message(connector.url, "", aad=ADMIN, attachments=[A.file_attachment("slides.pptx", url)]))
     await bot.drain()
     assert "「slides.pptx」は、この形式には対応していません" in final(connector)["text"]
+
+
+async def test_a_model_that_finds_no_entry_applies_hands_off_and_the_question_is_logged(start_bot, connector, model,
+                                                                                       faq_file):
+    model.script = [Step(text=answer_json("", [], none_applies=True))]
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url, admins=[ADMIN],
+                          helpdesk_contact="ICTヘルプデスク（内線9999）")
+    await bot.post(ask(connector, "VPNの証明書の期限を延ばしたい"))
+    await bot.drain()
+    text = final(connector)["text"]
+    assert "当てはまる回答が見つかりませんでした" in text and "内線9999" in text and "テレワーク端末を再起動" not in text
+    feedback = bot.parts.registry.get("servicedesk")._feedback
+    assert [g.question for g in feedback.gaps() if g.kind == "unanswered"] == ["VPNの証明書の期限を延ばしたい"]
+
+
+@pytest.mark.parametrize("text", ["https://portal.city.example.lg.jp/ict/password", "🙏🙏😭", "？？？"])
+async def test_only_a_url_or_only_emoji_gets_a_clear_message(start_bot, connector, faq_file, text):
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file))
+    await bot.post(ask(connector, text))
+    await bot.drain()
+    assert "質問を文章で書いてください" in final(connector)["text"]
+
+
+async def test_empty_and_over_long_questions_are_answered_before_the_search(start_bot, connector, faq_file):
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file))
+    await bot.post(ask(connector, ""))
+    await bot.drain()
+    assert "サービスデスク" in final(connector)["text"]
+    await bot.post(ask(connector, ("VPNにつながらない。" * 1000)[:10_000]))  # 10,000 characters
+    await bot.drain()
+    assert "長すぎます（10,000文字）" in final(connector)["text"]
+
+
+async def test_sample_faq_answers_clarifies_and_logs_the_choice(start_bot, connector):
+    """Offline, with the shipped sample FAQ: questions that used to get a wrong entry verbatim."""
+    from hideki.settings import load_settings
+
+    seed = load_settings(env_file=None).faq_seed
+    bot = await start_bot(bindings=BINDINGS, faq_seed=seed, admins=[ADMIN])
+    # a locked account: the locked-account entry, never the forgotten-password one
+    await bot.post(ask(connector, "アカウントがロックされてサインインできない"))
+    await bot.drain()
+    text = final(connector)["text"]
+    assert "アカウントがロックされています" in text and "パスワードを忘れてしまいました" not in text
+    # "cannot print, and it is not a paper jam": not the paper-jam entry verbatim, but a question back
+    await bot.post(ask(connector, "印刷できない、紙詰まりではない"))
+    await bot.drain()
+    body = final(connector)
+    assert body["text"].startswith("次のどれについてですか？")
+    buttons = [a for a in body["attachments"][0]["content"]["actions"] if a["data"].get("entry")]
+    assert 2 <= len(buttons) <= 3
+    assert "印刷ボタンを押したのに、複合機から何も出てきません。" in [b["title"] for b in buttons]
+    # bringing an internet file INTO LGWAN: the choices hold the file-sanitising entry (not only the opposite way)
+    await bot.post(ask(connector, "インターネットのファイルをLGWANに取り込みたい"))
+    await bot.drain()
+    lgwan = final(connector)
+    titles = [a["title"] for a in lgwan["attachments"][0]["content"]["actions"] if a["data"].get("entry")]
+    assert any("ファイル無害化" in t for t in titles), titles
+    # a press answers that entry verbatim and is logged as the one meant
+    choice = next(b for b in buttons if b["title"].startswith("印刷ボタンを押したのに"))
+    press = A.channel_message(connector.url, "", channel_id="19:desk@thread.tacv2", mention=False)
+    press.update(text=None, value=choice["data"])
+    await bot.post(press)
+    await bot.drain()
+    assert "印刷ボタンを押したのに、複合機から何も出てきません。" in final(connector)["text"]
+    await bot.post(ask(connector, "FAQ状況", aad=ADMIN))
+    await bot.drain()
+    status = final(connector)["text"]
+    assert "聞き返した質問" in status and "「複合機で紙詰まりが起きて、エラーが消えません。」" in status
+    assert "選択: 印刷ボタンを押したのに、複合機から何も出てきません。 1" in status
 
 
 def test_the_shipped_sample_faq_imports_cleanly_and_is_the_default_seed():

@@ -9,6 +9,7 @@ import pytest
 from hideki.metrics import REGISTRY
 from tests.support import activities as A
 from tests.support.model import Step
+from tests.test_servicedesk import answer_json
 
 ADMIN = "aad-admin-1"
 DESK = "19:desk@thread.tacv2"
@@ -131,7 +132,7 @@ async def test_offline_answers_carry_no_ai_label_and_service_desk_answers_carry_
 
 
 async def test_model_service_desk_answer_has_a_claim_per_marker_and_shows_search_progress(start_bot, connector, model, faq_file):
-    model.script = [Step(text="ポータルから再設定できます [1]。VPN は再接続してください [2]。[1]")]
+    model.script = [Step(text=answer_json("ポータルから再設定できます [1]。VPN は再接続してください [2]。[1]", [1, 2]))]
     bot = await start_bot(bindings={DESK: "servicedesk"}, faq_seed=str(faq_file), llm_base_url=model.base_url)
     await bot.post(A.channel_message(connector.url, "パスワードを忘れ、VPNにもつながりません", channel_id=DESK))
     await bot.drain()

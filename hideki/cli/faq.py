@@ -165,7 +165,10 @@ def _search(args: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, 1):
         mark = "✓" if index.answerable([hit]) else " "
         print(f"{rank}. {mark} {hit.score:.3f}  {hit.entry.id}  {hit.entry.question}")
-    print("✓ = 回答に使える類似度" if hits else "該当なし")
+    decision = index.decide(hits[:5])
+    outcome = {"answer": "回答", "clarify": "聞き返し（次のどれについてですか？）", "decline": "回答しない（ヘルプデスクへ）"}
+    print(f"✓ = 回答に使える類似度。ボットの対応: {outcome[decision.action]} {' '.join(decision.ids)}".rstrip()
+          if hits else "該当なし")
     return 0
 
 
@@ -234,11 +237,22 @@ def _gaps(args: argparse.Namespace) -> int:
     from hideki.state.db import open_database
     from hideki.state.stores import FeedbackStore
 
-    gaps = FeedbackStore(open_database(_settings())).gaps()
-    if not gaps:
-        print("回答できなかった質問も、👎 の付いた回答もありません。")
+    from channels.servicedesk import confusion_line
+
+    settings = _settings()
+    store = FeedbackStore(open_database(settings))
+    gaps = store.gaps()
+    confusions = store.confusions()
+    if not gaps and not confusions:
+        print("回答できなかった質問も、👎 の付いた回答も、聞き返した質問もありません。")
     for gap in gaps:
         label = "未回答" if gap.kind == "unanswered" else "👎"
         print(f"{label}\t{gap.count}\t{gap.question}" + (f"\t{gap.cited}" if gap.cited else "")
               + (f"\t「{gap.comment}」" if gap.comment else ""))
+    if confusions:
+        kb = _kb(settings)
+        questions = {e.id: e.question for e in kb.entries()}
+        for confusion in confusions:
+            line = confusion_line(confusion, lambda i: questions.get(i, f"（削除済み {i}）"))
+            print(f"聞き返し\t{confusion.count}\t{line}")
     return 0

@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS offered_files (
     content         BLOB NOT NULL,
     created_at      REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS clarifications (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    question   TEXT NOT NULL,
+    choices    TEXT NOT NULL,
+    chosen     TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS channel_names (
     channel_id TEXT PRIMARY KEY,
     name       TEXT NOT NULL
@@ -242,6 +250,16 @@ class Gap:
     comment: str = ""  # the latest comment given with a 👎 (Teams' feedback form)
 
 
+@dataclass(frozen=True)
+class Confusion:
+    """FAQ entries the service desk could not tell apart: offered together as choices `count` times."""
+
+    choices: tuple[str, ...]  # entry ids, best first
+    count: int
+    chosen: dict[str, int]  # entry id -> how often it was picked (a relevance signal)
+    last_question: str
+
+
 class FeedbackStore:
     """Questions the FAQ could not answer, and 👍/👎 on answers, for admins to improve the FAQ."""
 
@@ -285,6 +303,38 @@ class FeedbackStore:
             (activity_id, conversation_id),
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def clarified(self, question: str, choices: list[str], user_id: str) -> None:
+        """The bot asked 「次のどれについてですか？」 with these entries."""
+        self._db.connect().execute(
+            "INSERT INTO clarifications (question, choices, chosen, user_id, created_at) VALUES (?, ?, '', ?, ?)",
+            (question, ",".join(choices), user_id, time.time()),
+        )
+
+    def chose(self, question: str, choices: list[str], chosen: str, user_id: str) -> None:
+        """The user picked `chosen` among the choices offered for `question`."""
+        conn = self._db.connect()
+        row = conn.execute(
+            "SELECT id FROM clarifications WHERE question = ? AND choices = ? AND user_id = ? AND chosen = '' "
+            "ORDER BY id DESC LIMIT 1", (question, ",".join(choices), user_id)).fetchone()
+        if row is None:
+            self.clarified(question, choices, user_id)
+            row = conn.execute("SELECT MAX(id) FROM clarifications").fetchone()
+        conn.execute("UPDATE clarifications SET chosen = ? WHERE id = ?", (chosen, row[0]))
+
+    def confusions(self, limit: int = 20) -> list[Confusion]:
+        """Sets of entries offered together, most frequent first, with what was picked."""
+        rows = self._db.connect().execute(
+            "SELECT choices, chosen, question, created_at FROM clarifications ORDER BY id").fetchall()
+        groups: dict[str, dict] = {}
+        for choices, chosen, question, _ in rows:
+            g = groups.setdefault(choices, {"count": 0, "chosen": {}, "question": question})
+            g["count"] += 1
+            g["question"] = question
+            if chosen:
+                g["chosen"][chosen] = g["chosen"].get(chosen, 0) + 1
+        ranked = sorted(groups.items(), key=lambda kv: -kv[1]["count"])[:limit]
+        return [Confusion(tuple(c.split(",")), g["count"], g["chosen"], g["question"]) for c, g in ranked]
 
     def gaps(self, limit: int = 50) -> list[Gap]:
         """Unanswered questions and 👎 answers, most frequent first."""

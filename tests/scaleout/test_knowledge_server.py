@@ -14,7 +14,7 @@ from hideki.settings import Settings
 from hideki.state.stores import FeedbackStore
 from knowledge import index as index_module
 from knowledge import database
-from knowledge.embeddings import default_embedder
+from knowledge.embeddings import offline_fields
 from knowledge.entries import Entry
 from knowledge.importers import read_source
 from knowledge.startup import open_and_seed_knowledge_base
@@ -35,7 +35,7 @@ FIRST = [entry("1", "パスワードを忘れました"), entry("2", "VPNにつ�
 
 @pytest.fixture(scope="module")
 def embedder():
-    return default_embedder()
+    return offline_fields()
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ def test_replicas_starting_together_seed_the_sample_faq_once(tmp_path, settings,
     seed = tmp_path / "seed.csv"
     seed.write_text("id,質問,回答\nict-001,パスワードを忘れました,再設定してください。\n", encoding="utf-8")
     settings = settings.model_copy(update={"faq_seed": str(seed)})
-    monkeypatch.setattr("knowledge.startup.default_embedder", lambda: embedder)
+    monkeypatch.setattr("knowledge.startup.dense_fields", lambda settings: embedder)
     both_planned = threading.Barrier(2, timeout=120)
     publish = DatabaseCatalog.publish
 
