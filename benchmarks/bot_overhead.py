@@ -179,7 +179,8 @@ async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) ->
     harness = StreamHarness(args.model_delay, args.stream_chunks, args.stream_chunk_gap)
     await harness.start()
     session = client_session(max(1000, 2 * args.stream_chats), 120)
-    bot = await start_bot(harness, workdir, "stream", args.concurrency, cpu, "")
+    profile = str(Path(args.profile).resolve() / "stream.prof") if args.profile else ""
+    bot = await start_bot(harness, workdir, "stream", args.concurrency, cpu, profile)
     out: dict[str, Any] = {}
     try:
         msgs = []
@@ -208,9 +209,11 @@ async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) ->
             "stream_lost": sum(1 for c in cids if c not in harness.track.final),
         })
     finally:
-        await bot.stop(grace_s=10)
+        await bot.stop(grace_s=120 if profile else 10)  # a profile is only written on a clean stop
         await session.close()
         await harness.close()
+    if profile and Path(profile).exists():
+        _print_profile("stream", profile, args.profile_top)
     return out
 
 

@@ -41,6 +41,7 @@ class Target:
     bot: dict[str, Any]
     user: dict[str, Any]
     channel_id: str = "msteams"
+    conversation_type: str = ""  # "personal", "groupChat" or "channel", as the incoming activity said
 
 
 class BotCredentials(MicrosoftAppCredentials):
@@ -141,7 +142,8 @@ class Connector:
         return {
             "channelId": target.channel_id,
             "serviceUrl": target.service_url,
-            "conversation": {"id": target.conversation_id},
+            "conversation": {"id": target.conversation_id,  # with its type, as the Bot Framework SDKs send it
+                             **({"conversationType": target.conversation_type} if target.conversation_type else {})},
             "from": target.bot,
             "recipient": target.user,
             **({"replyToId": target.reply_to_id} if target.reply_to_id else {}),
