@@ -43,7 +43,7 @@ def model() -> Iterator[str]:
     """The scripted model on its own event loop in a thread; yields its base URL (…/v1)."""
     loop = asyncio.new_event_loop()
     step = Step(text=ANSWER, chunk_chars=math.ceil(len(ANSWER) / CHUNKS), chunk_delay_s=CHUNK_DELAY_S)
-    server = ScriptedModel(script=[step] * 5, answer=lambda messages: ANSWER, chunk_delay_s=CHUNK_DELAY_S)
+    server = ScriptedModel(script=[step] * 5)  # a few calls' worth; the test makes one
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     asyncio.run_coroutine_threadsafe(server.start(), loop).result(30)
@@ -53,6 +53,7 @@ def model() -> Iterator[str]:
         asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 @pytest.fixture(scope="module")
