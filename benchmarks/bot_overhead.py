@@ -179,7 +179,8 @@ async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) ->
     harness = StreamHarness(args.model_delay, args.stream_chunks, args.stream_chunk_gap)
     await harness.start()
     session = client_session(max(1000, 2 * args.stream_chats), 120)
-    bot = await start_bot(harness, workdir, "stream", args.concurrency, cpu, "")
+    profile = str(Path(args.profile).resolve() / "stream.prof") if args.profile else ""
+    bot = await start_bot(harness, workdir, "stream", args.concurrency, cpu, profile)
     out: dict[str, Any] = {}
     try:
         msgs = []
@@ -189,10 +190,14 @@ async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) ->
             harness.cid_of[text] = act["conversation"]["id"]
             msgs.append((act["conversation"]["id"], json.dumps(act, ensure_ascii=False).encode()))
         cids = [c for c, _ in msgs]
+        bot.measure()  # loop lag (and the profile, with --profile) from here on
+        await asyncio.sleep(0.1)  # let the signal land before the clock starts
+        cpu0, wall0 = bot.cpu_s(), time.perf_counter()
         tasks = [asyncio.create_task(post(session, bot.url, cid, body, harness.track)) for cid, body in msgs]
         deadline = time.perf_counter() + args.drain_timeout + args.model_delay + args.stream_chunks * args.stream_chunk_gap
         await wait_acks(tasks, args.drain_timeout)
         await drain(harness.track, cids, deadline)
+        bot_cpu, wall = bot.cpu_s() - cpu0, time.perf_counter() - wall0
         first = sorted((harness.first_text[c] - harness.first_token[c]) * 1000
                        for c in cids if c in harness.first_text and c in harness.first_token)
         updates = sorted(harness.updates.get(c, 0) for c in cids)
@@ -206,11 +211,18 @@ async def run_stream_phase(args: argparse.Namespace, workdir: Path, cpu: int) ->
             "stream_updates_per_answer_max": updates[-1] if updates else 0,
             "stream_answer_seconds": round(args.model_delay + (args.stream_chunks - 1) * args.stream_chunk_gap, 2),
             "stream_lost": sum(1 for c in cids if c not in harness.track.final),
+            "stream_bot_cpu_s": round(bot_cpu, 2),
+            "stream_bot_cpu_pct": round(100 * bot_cpu / wall, 1),
         })
     finally:
-        await bot.stop(grace_s=10)
+        stats = await bot.stop(grace_s=120 if profile else 10)  # a profile is only written on a clean stop
         await session.close()
         await harness.close()
+    for key in ("loop_lag_p50_ms", "loop_lag_p99_ms", "loop_lag_max_ms"):
+        if key in stats:
+            out[f"stream_bot_{key}"] = round(stats[key], 1)
+    if profile and Path(profile).exists():
+        _print_profile("stream", profile, args.profile_top)
     return out
 
 
@@ -348,6 +360,8 @@ def report(r: dict[str, Any]) -> str:
             ("stream", f"streaming updates per answer, p50 / max ({r['stream_answer_seconds']} s of tokens)",
              f"{r['stream_updates_per_answer_p50']} / {r['stream_updates_per_answer_max']}", "~1 a second", ""),
             ("stream", "replies lost", f"{r['stream_lost']} of {r['stream_chats']}", "0", _ok(r["stream_lost"], 0)),
+            ("stream", "bot CPU (s; % of a core)", f"{r['stream_bot_cpu_s']} ({r['stream_bot_cpu_pct']})", "", ""),
+            ("stream", "bot loop lag p99 / max (ms)", f"{r.get('stream_bot_loop_lag_p99_ms')} / {r.get('stream_bot_loop_lag_max_ms')}", "", ""),
         ]
     title = (f"Bot overhead: rate {r['rate']}/s for {r['seconds']} s, burst {r['burst']}, model delay {d} s, "
              f"max_concurrent_jobs {r['concurrency']}, pinned {r['pinned']}")

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from botframework.connector.auth import (
     AppCredentials,
     ManagedIdentityAppCredentials,
@@ -25,6 +26,7 @@ from botframework.connector.auth import (
     PasswordServiceClientCredentialFactory,
 )
 from msal import ConfidentialClientApplication
+from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class Target:
     bot: dict[str, Any]
     user: dict[str, Any]
     channel_id: str = "msteams"
+    conversation_type: str = ""  # "personal", "groupChat" or "channel", as the incoming activity said
 
 
 class BotCredentials(MicrosoftAppCredentials):
@@ -115,6 +118,7 @@ class Connector:
         self._max_backoff_s = max_backoff_s
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[URL, tuple[str | None, aiohttp.BasicAuth | None]] = {}
         self._token: tuple[str, float] | None = None
 
     async def close(self) -> None:
@@ -123,10 +127,23 @@ class Connector:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(  # trust_env: HTTP(S)_PROXY / NO_PROXY, as the model client does
-                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=256, limit_per_host=128), trust_env=True
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, connector=aiohttp.TCPConnector(limit=256, limit_per_host=128)
             )
         return self._session
+
+    def _proxy(self, url: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        """The HTTP(S)_PROXY / NO_PROXY proxy for `url` (as the model client uses), looked up once per host.
+        Not `trust_env=True`: that costs every request two thread-pool hops (the proxy and ~/.netrc), which
+        queued up when many 1:1 chats streamed at once (benchmarks/bot_overhead.py, stream phase)."""
+        origin = URL(url).origin()
+        if origin not in self._proxies:
+            try:
+                proxy, auth = get_env_proxy_for_url(origin)
+                self._proxies[origin] = (str(proxy), auth)
+            except LookupError:
+                self._proxies[origin] = (None, None)
+        return self._proxies[origin]
 
     async def _headers(self) -> dict[str, str]:
         if self._credentials is None:
@@ -141,7 +158,8 @@ class Connector:
         return {
             "channelId": target.channel_id,
             "serviceUrl": target.service_url,
-            "conversation": {"id": target.conversation_id},
+            "conversation": {"id": target.conversation_id,  # with its type, as the Bot Framework SDKs send it
+                             **({"conversationType": target.conversation_type} if target.conversation_type else {})},
             "from": target.bot,
             "recipient": target.user,
             **({"replyToId": target.reply_to_id} if target.reply_to_id else {}),
@@ -166,7 +184,9 @@ class Connector:
         for attempt in range(retries + 1):
             retry_after: float | None = None
             try:
-                async with self._http().request(method, url, json=body, headers=await self._headers()) as response:
+                proxy, proxy_auth = self._proxy(url)
+                async with self._http().request(method, url, json=body, headers=await self._headers(),
+                                                proxy=proxy, proxy_auth=proxy_auth) as response:
                     if response.status < 300:
                         if response.content_type == "application/json":
                             return await response.json()

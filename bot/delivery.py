@@ -106,6 +106,7 @@ def target_of(activity: Activity) -> Target:
         bot=account(activity.recipient),
         user=account(activity.from_property),
         channel_id=activity.channel_id or "msteams",
+        conversation_type=activity.conversation.conversation_type or "",
     )
 
 

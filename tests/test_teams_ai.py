@@ -55,6 +55,8 @@ async def test_a_1to1_model_answer_streams_informative_then_growing_text_then_th
     assert kinds[-1] == ("POST", "message", "final")
     first, *updates, final = connector.sent[1:]
     assert first.body["text"] == "作成中…" and stream_info(first)["streamSequence"] == 1
+    # the conversation's type goes back as received, as the Bot Framework SDKs send it (the Playground needs it)
+    assert all(s.body["conversation"]["conversationType"] == "personal" for s in connector.sent)
     stream_id = first.activity_id
     assert [stream_info(u)["streamSequence"] for u in updates] == list(range(2, 2 + len(updates)))
     assert all(stream_info(u)["streamId"] == stream_id for u in updates + [final])

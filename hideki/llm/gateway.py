@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Mapping
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.chat import ChatCompletion
 
 from hideki.llm.breaker import CircuitBreaker, ConcurrencyCap, Rejected
 from hideki.llm.identity import IdentityError, ManagedIdentityTokens
@@ -256,9 +256,11 @@ class LLMClient:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        # Chunks stay the JSON dicts they arrive as (`AsyncStream[object]`): building a ChatCompletionChunk model
+        # for each one was the largest per-chunk cost with many answers streaming at once (benchmarks/bot_overhead.py).
         stream = await asyncio.wait_for(
             self._api.post("/chat/completions", body=body, cast_to=ChatCompletion, stream=True,
-                           stream_cls=openai.AsyncStream[ChatCompletionChunk]),
+                           stream_cls=openai.AsyncStream[object]),
             timeout=self._timeout_s,
         )
         chunks = stream.__aiter__()
@@ -271,15 +273,20 @@ class LLMClient:
                     chunk = await asyncio.wait_for(chunks.__anext__(), self._timeout_s)
                 except StopAsyncIteration:
                     break
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0, 1)
-                for choice in chunk.choices[:1]:
-                    if choice.delta is not None and choice.delta.content:
-                        received.text += choice.delta.content
+                if not isinstance(chunk, dict):
+                    continue
+                model = chunk.get("model") or model
+                if isinstance(counts := chunk.get("usage"), dict):
+                    usage = Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0, 1)
+                for choice in (chunk.get("choices") or [])[:1]:
+                    if not isinstance(choice, dict):
+                        continue
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        received.text += content
                         await on_text(received.text)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
+                    if choice.get("finish_reason"):
+                        finish_reason = choice["finish_reason"]
         finally:
             await stream.close()
         if finish_reason is None:  # the connection ended without the model saying it had finished

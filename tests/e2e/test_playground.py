@@ -6,6 +6,14 @@ fresh data directory with the sample FAQ), the Playground (npm package in .e2e/,
 Screenshots, the bot/Playground logs and the page's console go to test-artifacts/e2e/. The steps run in file order and
 share one page: steps 2–4 re-bind General with `@Test Bot 設定 …` (the Playground user is made an admin).
 
+test_2 also checks Teams' own marks on the answer as far as the Playground draws them: the citation entity for [1]
+becomes a citation chip with a pop-up (the abstract, linked to the FAQ entry, and the entry's question; keywords — the
+file/row and date — are not shown), and the offline answer has no "AI generated" label. `channelData.feedbackLoopEnabled`
+is ignored there: the Playground validates an updated activity (our send-then-update answer) against a schema without
+`channelData` and drops it, so no 👍/👎 are drawn under a channel answer (real Teams keeps them); its feedback dialog
+(message/submitAction) is therefore not driven here — tests/test_teams_ai.py covers the invoke. The streamed 1:1 answer
+(test_playground_stream.py) needs a model and runs its own bot.
+
 Two Playground 0.2.28 client bugs are worked around here, not in the bot (real Teams handles both):
 - A typing activity in a channel thread (conversation `team-id;messageid=…`) makes the page's message saga throw
   ("Invalid conversation id" in setBotTypingStatus, which knows only personal and group chats); every message after it
@@ -29,7 +37,9 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -94,19 +104,12 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory):
-    data = tmp_path_factory.mktemp("hideki-data")
-    (data / "hideki.toml").write_text('[bindings]\n"team-id" = "yasashii"\n', encoding="utf-8")
-    shutil.copytree(EXAMPLE, data / "pipelines" / EXAMPLE.name)  # docs/custom-pipelines.md: copy, then bind with 設定
+@contextmanager
+def running_bot(artifacts: Path, data: Path, env: dict[str, str], log_name: str = "bot.log") -> Iterator[str]:
+    """Run app.py with `data` as its data directory; yields its /api/messages URL once /readyz answers."""
     port = free_port()
-    env = clean_env() | {
-        "HIDEKI_DATA_DIR": str(data),
-        "PORT": str(port),
-        "HIDEKI_FAQ_SEED": str(FAQ_SEED),
-        "HIDEKI_ADMINS": PLAYGROUND_USER,
-    }
-    log = open(artifacts / "bot.log", "wb")
+    env = clean_env() | {"HIDEKI_DATA_DIR": str(data), "PORT": str(port)} | env
+    log = open(artifacts / log_name, "wb")
     proc = subprocess.Popen(
         [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -114,7 +117,7 @@ def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory):
         deadline = time.monotonic() + 120  # the first start imports the sample FAQ
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the bot exited with {proc.returncode}; see {artifacts / 'bot.log'}")
+                pytest.fail(f"the bot exited with {proc.returncode}; see {artifacts / log_name}")
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
                     if r.status == 200:
@@ -122,7 +125,7 @@ def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the bot did not become ready in 120 s; see {artifacts / 'bot.log'}")
+                pytest.fail(f"the bot did not become ready in 120 s; see {artifacts / log_name}")
             time.sleep(0.5)
         yield f"http://localhost:{port}/api/messages"
     finally:
@@ -130,8 +133,9 @@ def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def playground(bot: str, artifacts: Path):
+@contextmanager
+def running_playground(bot: str, artifacts: Path, log_name: str = "playground.log") -> Iterator[str]:
+    """Run the Playground in front of the bot at `bot`; yields the URL of its web UI."""
     if not PLAYGROUND.exists():
         pytest.fail(f"{PLAYGROUND} is missing: run scripts/e2e (npm install --prefix .e2e @microsoft/m365agentsplayground)")
     env = clean_env() | {"TEAMSAPPTESTER_BROWSER": "none"}
@@ -143,7 +147,7 @@ def playground(bot: str, artifacts: Path):
     ready = threading.Event()
 
     def pump() -> None:  # copy the output to a log; the Playground prints the port it really uses
-        with open(artifacts / "playground.log", "wb") as log:
+        with open(artifacts / log_name, "wb") as log:
             for line in proc.stdout:
                 log.write(line)
                 log.flush()
@@ -155,17 +159,23 @@ def playground(bot: str, artifacts: Path):
     threading.Thread(target=pump, daemon=True).start()
     try:
         if not ready.wait(60) or "port" not in found:
-            pytest.fail(f"the Playground did not start; see {artifacts / 'playground.log'}")
+            pytest.fail(f"the Playground did not start; see {artifacts / log_name}")
         yield f"http://localhost:{found['port']}/"
     finally:
         stop(proc)
 
 
+PAGE_FRAMES: list[dict] = []  # what the Playground's server sent the page (createMessage/updateMessage/typing)
+
+
 def drop_channel_typing(ws) -> None:
-    """Forward the Playground's WebSocket both ways, except typing frames for a channel thread (see the docstring)."""
+    """Forward the Playground's WebSocket both ways, except typing frames for a channel thread (see the docstring).
+    The frames sent to the page are kept in PAGE_FRAMES, to tell what the bot sent from what the page draws."""
     server = ws.connect_to_server()
 
     def to_page(message) -> None:
+        if isinstance(message, str) and message.startswith("{"):
+            PAGE_FRAMES.append(json.loads(message))
         if isinstance(message, str) and '"typing"' in message:
             frame = json.loads(message)
             if frame.get("action") == "typing" and ";messageid=" in frame.get("actionConversationId", ""):
@@ -176,8 +186,10 @@ def drop_channel_typing(ws) -> None:
     server.on_message(to_page)
 
 
-@pytest.fixture(scope="module")
-def page(playground: str, artifacts: Path):
+@contextmanager
+def browser_page(playground: str, artifacts: Path, prefix: str = "") -> Iterator[Page]:
+    """Headless Chromium on the Playground's UI, allowed to reach loopback only; the blocked requests and the
+    page's console errors go to <prefix>blocked-requests.txt and <prefix>page-console.txt."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/e2e (apt-get install chromium fonts-noto-cjk)")
     blocked: list[str] = []
@@ -205,9 +217,31 @@ def page(playground: str, artifacts: Path):
             pg.goto(playground)
             yield pg
         finally:
-            (artifacts / "blocked-requests.txt").write_text("\n".join(blocked) + "\n", encoding="utf-8")
-            (artifacts / "page-console.txt").write_text("\n".join(console) + "\n", encoding="utf-8")
+            (artifacts / f"{prefix}blocked-requests.txt").write_text("\n".join(blocked) + "\n", encoding="utf-8")
+            (artifacts / f"{prefix}page-console.txt").write_text("\n".join(console) + "\n", encoding="utf-8")
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def bot(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bot offline, with General bound to やさしい日本語 and the example pipeline copied in."""
+    data = tmp_path_factory.mktemp("hideki-data")
+    (data / "hideki.toml").write_text('[bindings]\n"team-id" = "yasashii"\n', encoding="utf-8")
+    shutil.copytree(EXAMPLE, data / "pipelines" / EXAMPLE.name)  # docs/custom-pipelines.md: copy, then bind with 設定
+    with running_bot(artifacts, data, {"HIDEKI_FAQ_SEED": str(FAQ_SEED), "HIDEKI_ADMINS": PLAYGROUND_USER}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def playground(bot: str, artifacts: Path) -> Iterator[str]:
+    with running_playground(bot, artifacts) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(playground: str, artifacts: Path) -> Iterator[Page]:
+    with browser_page(playground, artifacts) as pg:
+        yield pg
 
 
 def load(page: Page) -> None:
@@ -370,9 +404,21 @@ def test_2_servicedesk_faq(page: Page, shot: Path) -> None:
     mention_in_general(page, question)
     text = wait_channel(page, question, lambda t: "出典" in t, "サービスデスク")
     thread = thread_of(page, question)
-    assert thread.get_by_role("button", name=re.compile("👍")).count() >= 1, text
-    assert thread.get_by_role("button", name=re.compile("👎")).count() >= 1, text
+    # the [1] marker with its citation entity is drawn as Teams' citation chip; the offline answer has no AI label
+    chip = thread.locator("a.fai-Citation")
+    assert chip.count() == 1 and chip.first.inner_text().strip() == "1", text
+    assert "AI generated" not in text, text
+    # Teams' own 👍/👎 replace the card's buttons in Teams: the related-questions card has none
+    assert thread.get_by_role("button", name=re.compile("[👍👎]")).count() == 0, text
     thread.screenshot(path=str(shot))
+    # hovering the chip opens the pop-up: the abstract of the FAQ answer linked to the entry, and its question
+    chip.first.hover()
+    popup = page.locator('a[href="https://portal.city.example.lg.jp/ict/password"]', has_text="多要素認証を登録済み")
+    popup.first.wait_for(timeout=5000)
+    page.wait_for_timeout(300)
+    box = thread.bounding_box()
+    page.screenshot(path=str(ARTIFACTS / "2_servicedesk_citation-reply.png"),
+                    clip={"x": box["x"] - 100, "y": box["y"], "width": box["width"] + 100, "height": min(box["height"], 560)})
 
 
 def test_3_qa_generation(page: Page, shot: Path) -> None:
@@ -442,4 +488,5 @@ def test_6_personal_offline_chat(page: Page, shot: Path) -> None:
     send_personal(page, "こんにちは")
     text = wait_for(lambda: personal_replies(page, "こんにちは"), lambda t: "生成AIモデル" in t, "こんにちは")
     assert "生成AIモデルが設定されていない" in text, text
+    assert "AI generated" not in text, text  # no AI label on an offline answer
     keep_personal(page, "こんにちは", shot)
