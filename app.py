@@ -6,6 +6,7 @@ and `bot.server.create_app` (or `prepare`) to get the same bot.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -92,7 +93,13 @@ def prepare(settings: Settings) -> web.Application:
     })
     if settings.llm_mode == "none":
         log.info("no LLM endpoint configured: every pipeline answers with its offline engine")
-    return create_app(build(settings))
+    app = create_app(build(settings))
+    # Everything built so far (modules, dictionaries, models, the FAQ index) lives as long as the process: keep it
+    # out of the garbage collector's full passes, which otherwise stall the event loop for ~0.1 s every second or
+    # two under load (benchmarks/bot_overhead.py, steady phase).
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def main() -> int:
