@@ -66,7 +66,7 @@ def _wire_teams(parts: Parts, delivery: Delivery, files: FileOffers) -> tuple[Wo
     commands = Commands(parts.dispatcher, parts.registry, parts.bindings, parts.memory, settings.admins, parts.gateway.describe)
     worker = Worker(settings=settings, dispatcher=parts.dispatcher, bindings=parts.bindings, memory=parts.memory,
                     audit=parts.audit, jobs=parts.jobs, locks=parts.locks, runner=parts.runner, delivery=delivery,
-                    files=files)
+                    files=files, feedback=parts.feedback)
     intake = Intake(settings=settings, dispatcher=parts.dispatcher, registry=parts.registry, bindings=parts.bindings,
                     limiter=parts.limiter, jobs=parts.jobs, runner=parts.runner, commands=commands, worker=worker,
                     feedback=parts.feedback,

@@ -33,7 +33,7 @@ from hideki.settings import Settings
 from hideki.state.audit import AuditLog
 from hideki.state.jobs import Job, JobQueue
 from hideki.state.locks import ConversationLocks, LockTimeout
-from hideki.state.stores import BindingStore, MemoryStore
+from hideki.state.stores import BindingStore, FeedbackStore, MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ RETENTION_INTERVAL_S = 6 * 3600
 class Worker:
     def __init__(self, *, settings: Settings, dispatcher: Dispatcher, bindings: BindingStore, memory: MemoryStore,
                  audit: AuditLog, jobs: JobQueue, locks: ConversationLocks, runner: JobRunner, delivery: Delivery,
-                 files: FileOffers) -> None:
+                 files: FileOffers, feedback: FeedbackStore) -> None:
         self._settings = settings
         self._dispatcher = dispatcher
         self._bindings = bindings
@@ -62,6 +62,7 @@ class Worker:
         self._runner = runner
         self._delivery = delivery
         self._files = files  # a reply's documents: consent cards in a 1:1 chat
+        self._feedback = feedback  # which sent message shows which answer (Teams' 👍/👎)
         self._session: aiohttp.ClientSession | None = None  # for downloading files users send
         self._finished = asyncio.Event()  # set when a job of this process ends: the next of its conversation may start
         self._retention: asyncio.Task[None] | None = None
@@ -215,8 +216,10 @@ class Worker:
                 cleared, deleted = self._audit.purge()
                 forgotten = self._memory.purge(self._settings.memory_retention_days)
                 pruned = self._jobs.prune(JOB_RETENTION_S)
+                unlinked = self._feedback.forget_links(self._settings.audit_retention_days)
                 log.info("retention applied", extra={"audit_content_cleared": cleared, "audit_rows_deleted": deleted,
-                                                      "memory_turns_forgotten": forgotten, "jobs_pruned": pruned})
+                                                      "memory_turns_forgotten": forgotten, "jobs_pruned": pruned,
+                                                      "feedback_links_forgotten": unlinked})
             except Exception:
                 log.exception("retention failed")
             await asyncio.sleep(RETENTION_INTERVAL_S)

@@ -115,3 +115,21 @@ async def test_retention_runs_at_start_up(start_bot, connector, model):
             break
         await asyncio.sleep(0.02)
     assert restarted.parts.memory.recent("a:old", 1000) == []
+
+
+async def test_retention_forgets_old_feedback_links(start_bot, connector, model):
+    import time as _time
+
+    bot = await start_bot(llm_base_url=model.base_url, audit_retention_days=30)
+    feedback = bot.parts.feedback
+    feedback.link_message("act-old", "conv", "servicedesk.feedback", "answer-1")
+    feedback.link_message("act-new", "conv", "servicedesk.feedback", "answer-2")
+    feedback._db.connect().execute("UPDATE feedback_messages SET created_at = ? WHERE activity_id = 'act-old'",
+                                   (_time.time() - 40 * 86400,))
+    restarted = await start_bot(llm_base_url=model.base_url, audit_retention_days=30)  # on_startup applies it
+    for _ in range(50):
+        if restarted.parts.feedback.linked("act-old", "conv") is None:
+            break
+        await asyncio.sleep(0.02)
+    assert restarted.parts.feedback.linked("act-old", "conv") is None
+    assert restarted.parts.feedback.linked("act-new", "conv") == ("servicedesk.feedback", "answer-2")

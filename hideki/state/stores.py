@@ -296,6 +296,11 @@ class FeedbackStore:
             (activity_id, conversation_id, action, answer_id, time.time()),
         )
 
+    def forget_links(self, older_than_days: float) -> int:
+        """Forget message → answer links older than the retention period (their votes stay); returns how many."""
+        cutoff = time.time() - older_than_days * 86400
+        return self._db.connect().execute("DELETE FROM feedback_messages WHERE created_at < ?", (cutoff,)).rowcount
+
     def linked(self, activity_id: str, conversation_id: str) -> tuple[str, str] | None:
         """(action, answer id) of a message this bot sent with feedback enabled, or None."""
         row = self._db.connect().execute(
