@@ -115,3 +115,16 @@ def test_apply_history_rollback_and_remove_through_the_database(data_dir, tmp_pa
 def test_history_without_stored_definitions(data_dir, capsys):
     assert main(["pipelines", "history"]) == 0
     assert "保存された定義はありません" in capsys.readouterr().out
+
+
+def test_run_shows_the_buttons_of_an_answer_on_stderr():
+    """A terminal has no buttons: the choices Teams would show (e.g. 「次のどれについてですか？」) are listed on stderr."""
+    from channels.base import Button, Reply
+    from hideki.cli.run import _buttons
+
+    reply = Reply("次のどれについてですか？", buttons=[Button("紙詰まり", "servicedesk.choose"), Button("何も出てこない", "servicedesk.choose")],
+                  caption="どれも違うときは、ヘルプデスクへ。", related=[Button("両面印刷", "servicedesk.ask")])
+    assert _buttons(reply).splitlines() == [
+        "（Teams でのボタン）どれも違うときは、ヘルプデスクへ。", "- 紙詰まり", "- 何も出てこない", "（関連する質問）", "- 両面印刷",
+    ]
+    assert _buttons(Reply("答え")) == ""

@@ -60,12 +60,24 @@ async def _run(args: argparse.Namespace) -> int:
         if args.output is not None:
             return _write_output(reply, args.output, args.file)
         print(reply.full_text())
+        if buttons := _buttons(reply):
+            print(buttons, file=sys.stderr)
         if reply.files:
             names = "、".join(f.name for f in reply.files)
             print(f"ℹ️ ファイルも作りました（{names}）。-o 出力先 で書き出せます。", file=sys.stderr)
         return 0
     finally:
         await parts.close()
+
+
+def _buttons(reply) -> str:
+    """The buttons Teams would show under the answer (e.g. the service desk's 「次のどれについてですか？」 choices),
+    as lines for a reader of the terminal; "" when there are none. Standard output keeps only the Markdown answer."""
+    lines = [f"（Teams でのボタン）{reply.caption}".rstrip()] if reply.buttons else []
+    lines += [f"- {button.title}" for button in reply.buttons]
+    if reply.related:
+        lines += ["（関連する質問）", *(f"- {button.title}" for button in reply.related)]
+    return "\n".join(lines)
 
 
 def _write_output(reply, output: Path, source: Path | None) -> int:
