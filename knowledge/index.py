@@ -38,29 +38,34 @@ import numpy as np
 
 from knowledge.embeddings import DenseField, DenseFields, EmbeddingError
 from knowledge.entries import Entry
-from knowledge.lexical import BM25, analyze, expand
+from knowledge.lexical import BM25, analyze, expand, negated, normalize
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 log = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: one vector file per dense field, min-max fusion
+FORMAT = 4  # 3: one vector file per dense field, min-max fusion; 4: the e5 field embeds the answer's start too
 
 # Ranking weights (5-fold CV, benchmarks/retrieval_cv.py): BM25 over question+answer 0.3, USE on the question 0.3,
-# e5-small on the question 0.4. An embeddings endpoint gets `embeddings_weight` (settings) beside them.
+# e5-small on the question and the first E5_ANSWER_CHARS characters of the answer 0.4. An embeddings endpoint gets
+# `embeddings_weight` (settings) beside them.
 W_LEX = 0.3
 FIELD_WEIGHTS = {"use": 0.3, "e5": 0.4}
+E5_ANSWER_CHARS = 50
 CANDIDATES = 100  # per signal, before fusion
 EXACT_MAX = 20_000  # up to this many entries every dense field is an exact numpy mat-vec; above, the primary uses Chroma
 
 # Decisions (benchmarks/retrieval_cv.py; the rule and its constants chosen on training folds, see DESIGN):
 #   decline  when Hit.confidence < ANSWER_THRESHOLD (the value that declines 95 % of the JSQuAD questions)
-#   answer   when the best entry leads the second by at least ANSWER_MARGIN of fused score (the smallest margin
-#            whose answers were >= 90 % right on the training folds; requiring the signals to agree on the best
-#            entry as well was tried and not chosen in any fold)
-#   clarify  otherwise: the CLARIFY_CHOICES best entries as choices
-CONFIDENCE_WEIGHTS = {"e5": 0.9, "lex": 0.1}
-ANSWER_THRESHOLD = 0.812
-ANSWER_MARGIN = 0.24
+#   answer   when every ranking signal (BM25 and each dense field) has the best entry as its own best
+#            (ANSWER_AGREEMENT of them, or all when there are fewer) and it leads the second by at least
+#            ANSWER_MARGIN of fused score (the rule whose answers were >= 90 % right on the training folds)
+#            and the question does not say it is not about what the entry names (「紙詰まりではない」: see
+#            knowledge.lexical.negated; nothing in the ranking sees negation)
+#   clarify  otherwise: the CLARIFY_CHOICES best entries as choices (entries the question negates last)
+CONFIDENCE_WEIGHTS = {"use": 0.3, "e5": 0.6, "lex": 0.1}
+ANSWER_THRESHOLD = 0.6905
+ANSWER_AGREEMENT = 3
+ANSWER_MARGIN = 0.0
 CLARIFY_CHOICES = 3
 
 
@@ -68,8 +73,11 @@ CLARIFY_CHOICES = 3
 class Hit:
     entry: Entry
     score: float  # fused score (the one ranked on; min-max normalised within the query, 0..1)
-    cosines: dict[str, float]  # cosine of the query with the entry's question, per dense field used
+    cosines: dict[str, float]  # cosine of the query with the entry's text in each dense field used
     lexical: float  # share of the query's BM25 ceiling reached (0..~1)
+    votes: int = 0  # how many ranking signals (BM25, each dense field) rank this entry first on their own
+    signals: int = 0  # how many ranking signals this query had
+    negated: bool = False  # the query says it is not about something this entry's question names (「紙詰まりではない」)
 
     @property
     def confidence(self) -> float:
@@ -136,7 +144,7 @@ def _embed_with_cache(entries: Sequence[Entry], dense: DenseField, cache, done: 
     """The question vectors of one field; only what the cache lacks is embedded. `cached_only`: None when the
     cache lacks any (opening a version: never embed)."""
     embedder = dense.embedder
-    keys = [f"q:{e.content_hash}" for e in entries]
+    keys = [dense.cache_key(e.content_hash) for e in entries]
     cached = cache.get_many(embedder.name, keys) if cache else {}
     dim = next((v.shape[0] for v in cached.values()), None)
     rows: list[np.ndarray | None] = []
@@ -155,8 +163,8 @@ def _embed_with_cache(entries: Sequence[Entry], dense: DenseField, cache, done: 
         progress(done[0], total)
     for start in range(0, len(missing), batch):
         part = missing[start:start + batch]
-        vectors = _checked(embedder.embed([question_text(entries[i]) for i in part], "passage"), len(part), dim,
-                           embedder.name)
+        texts = [dense.text(question_text(entries[i]), entries[i].answer) for i in part]
+        vectors = _checked(embedder.embed(texts, "passage"), len(part), dim, embedder.name)
         dim = vectors.shape[1]
         for j, i in enumerate(part):
             rows[i] = vectors[j]
@@ -262,7 +270,7 @@ def _vectors(entries: list[Entry], fields: DenseFields, cache, progress: Callabl
 
 def _meta(fields: DenseFields, vectors: dict[str, np.ndarray], missing: dict[str, str], count: int) -> dict:
     return {"format": FORMAT, "embedder": fields.name, "dim": fields.dim, "count": count,
-            "fields": {f.key: {"embedder": f.embedder.name, "dim": int(vectors[f.key].shape[1])}
+            "fields": {f.key: {"embedder": f.embedder.name, "dim": int(vectors[f.key].shape[1]), "text": f.recipe}
                        for f in fields.fields if f.key in vectors},
             "missing": missing}
 
@@ -287,8 +295,10 @@ class Index:
         self._row = {e.id: i for i, e in enumerate(entries)}
         # the fields this version has and the settings still name (an endpoint removed from the settings, or one
         # that was down during the import, is left out until the next import)
+        built = meta.get("fields", {})
         self._used = [f for f in fields.fields if f.key in vectors
-                      and meta.get("fields", {}).get(f.key, {}).get("embedder", f.embedder.name) == f.embedder.name]
+                      and built.get(f.key, {}).get("embedder", f.embedder.name) == f.embedder.name
+                      and built.get(f.key, {}).get("text", f.recipe) == f.recipe]
         self._vecs = vectors  # float16, memory-mapped from disk or in memory (server mode)
         # small knowledge bases: exact dense search with one mat-vec per field (~1 ms at 2k entries)
         self._mats = ({f.key: np.asarray(vectors[f.key], dtype=np.float32) for f in self._used}
@@ -374,9 +384,10 @@ class Index:
         entries = list(entries)
         ids = _check_ids(entries)
         vectors, missing = _vectors(entries, fields, vector_cache, None, cached_only=True)
-        if fields.primary.key not in vectors:  # the cache lost them: embed again (the local model)
-            vectors[fields.primary.key] = _embed_with_cache(entries, fields.primary, vector_cache, [0], 0, None)
-            missing.pop(fields.primary.key, None)
+        for dense in fields.fields:  # the cache lost them (or a release changed what a field embeds): embed again
+            if dense.local and dense.key not in vectors:
+                vectors[dense.key] = _embed_with_cache(entries, dense, vector_cache, [0], 0, None)
+                missing.pop(dense.key, None)
         col = client.get_or_create_collection(names["questions"], embedding_function=None,
                                               metadata={"hnsw:space": "cosine", "embedder": fields.name})
         if col.count() != len(ids):
@@ -466,9 +477,12 @@ class Index:
         total = sum(w for w, _ in signals) or 1.0
         score = sum(w * _minmax(x) for w, x in signals) / total
         order = np.argsort(-score, kind="stable")[:k]
-        return [Hit(self.entries[f["rows"][i]], float(score[i]),
-                    {key: float(cos[i]) for key, cos in f["cosines"].items()}, float(f["lex"][i]))
-                for i in order]
+        firsts = [int(np.argmax(x)) for _, x in signals]  # each signal's own best candidate
+        nots = negated(query)
+        return [Hit(entry, float(score[i]), {key: float(cos[i]) for key, cos in f["cosines"].items()},
+                    float(f["lex"][i]), votes=firsts.count(int(i)), signals=len(signals),
+                    negated=any(n in normalize(entry.question) for n in nots))
+                for i in order for entry in (self.entries[f["rows"][i]],)]
 
     def answerable(self, hits: Sequence[Hit]) -> bool:
         """Whether the best hit is good enough to answer from or to offer as a choice (else: decline)."""
@@ -479,9 +493,11 @@ class Index:
         if not self.answerable(hits):
             return Decision("decline", [])
         margin = hits[0].score - hits[1].score if len(hits) > 1 else 1.0
-        if margin >= ANSWER_MARGIN:
+        if (margin >= ANSWER_MARGIN and hits[0].votes >= min(ANSWER_AGREEMENT, hits[0].signals)
+                and not hits[0].negated):
             return Decision("answer", [hits[0]])
-        return Decision("clarify", list(hits[:CLARIFY_CHOICES]))
+        # entries about what the question says it is not about come last among the choices
+        return Decision("clarify", sorted(hits, key=lambda h: h.negated)[:CLARIFY_CHOICES])
 
     def close(self) -> None:
         self._collections = {}

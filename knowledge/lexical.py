@@ -75,6 +75,27 @@ def analyze(text: str) -> list[str]:
     return terms
 
 
+def negated(text: str) -> list[str]:
+    """Nouns the text says it is *not* about: 「紙詰まりではない」「VPNじゃなくて」 → the nouns. Neither BM25 nor
+    the embedders see negation (they match 紙詰まり either way), so the decision uses this. 「以外」 is not read as
+    negation: 「市役所以外で手続きできる所」 asks for entries that name 市役所. (Decided by reading the 6 LocalgovFAQ dev
+    queries a first version flagged: the 5 with 以外 all ask for alternatives; 1 negates with じゃなくて.)"""
+    text = normalize(text)
+    if not text:
+        return []
+    morphemes = list(tokenizer("C").tokenize(text[:4000]))
+    out: list[str] = []
+    for i, m in enumerate(morphemes[:-1]):
+        if m.part_of_speech()[0] != "名詞":
+            continue
+        rest = [(n.surface(), n.normalized_form()) for n in morphemes[i + 1:i + 4]]
+        words = [w for w, _ in rest]
+        if ((words[:2] == ["で", "は"] and len(rest) > 2 and rest[2][1] == "無い")
+                or (words[:1] in (["じゃ"], ["では"]) and len(rest) > 1 and rest[1][1] == "無い")):
+            out.append(m.surface())
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- synonyms
 
 @lru_cache(maxsize=1)

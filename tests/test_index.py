@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from knowledge.embeddings import DenseField, DenseFields, E5Embedder, EmbeddingError, USEEmbedder
+from knowledge.embeddings import DenseField, DenseFields, E5Embedder, EmbeddingError, offline_fields
 from knowledge.entries import Entry
-from knowledge.index import FIELD_WEIGHTS, Index, VectorCache
+from knowledge.index import Index, VectorCache
 
 FAQ = [
     ("pw-reset", "パスワードを忘れてしまいました。どうすれば再設定できますか？",
@@ -81,7 +81,7 @@ class Counting:
 
     def __init__(self, fields: DenseFields):
         self.wrapped = [CountingEmbedder(f.embedder) for f in fields.fields]
-        self.fields = DenseFields([DenseField(f.key, w, f.weight) for f, w in zip(fields.fields, self.wrapped)])
+        self.fields = DenseFields([replace(f, embedder=w) for f, w in zip(fields.fields, self.wrapped)])
 
     @property
     def passages(self) -> int:
@@ -90,9 +90,8 @@ class Counting:
 
 @pytest.fixture(scope="module")
 def use() -> DenseFields:
-    """The offline fields (named for the model the index is identified by)."""
-    return DenseFields([DenseField("use", USEEmbedder(), FIELD_WEIGHTS["use"]),
-                        DenseField("e5", E5Embedder(), FIELD_WEIGHTS["e5"])])
+    """The offline fields, as shipped (USE on the question; e5 on the question and the answer's start)."""
+    return offline_fields()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +112,7 @@ def test_embedder_vectors_are_normalised(use, field):
 
 
 @pytest.mark.parametrize("query, expected", [
-    ("パスワードがわからなくなった", "pw-reset"),
+    ("パスワードを思い出せない", "pw-reset"),
     ("家からVPNがつながらない", "vpn-connect"),
     ("印刷機に用紙が挟まった", "printer-jam"),
     ("オンライン会議の予定を入れたい", "teams-meeting"),
@@ -212,4 +211,83 @@ def test_a_field_that_fails_is_left_out_whole_and_the_others_rank(tmp_path, use)
     assert set(index.missing_fields) == {"endpoint"} and "接続できません" in index.missing_fields["endpoint"]
     assert not (tmp_path / "v1" / "field-endpoint.npy").exists()
     reopened = Index.open(tmp_path / "v1", fields)
-    assert reopened.search("パスワードがわからなくなった", k=1)[0].entry.id == "pw-reset"
+    assert reopened.search("パスワードを思い出せない", k=1)[0].entry.id == "pw-reset"
+
+
+def test_e5_batches_split_over_engines_give_the_one_engine_vectors(use):
+    texts = [q + "\n" + a[:50] for _, q, a in FAQ]
+    one = E5Embedder(workers=1).embed(texts, "passage")
+    two = use.get("e5").embedder.embed(texts, "passage")  # the shipped embedder: two engines on batches
+    assert use.get("e5").embedder._workers == 2
+    assert two.shape == one.shape and np.allclose(one, two, atol=1e-5)
+    assert np.allclose(two[:1], use.get("e5").embedder.embed(texts[:1], "passage"), atol=1e-5)  # a query's path
+
+
+def test_the_e5_field_embeds_the_question_and_the_start_of_the_answer(built, use):
+    root, _, _, _ = built
+    e5 = use.get("e5")
+    assert e5.answer_chars == 50 and e5.text("質問", "回答" * 40) == "質問\n" + ("回答" * 40)[:50]
+    meta = Index.open(root / "v1", use).meta
+    assert meta["fields"]["e5"]["text"] == "question+answer[:50]" and meta["fields"]["use"]["text"] == "question"
+    stored = np.load(root / "v1" / "field-e5.npy").astype(np.float32)
+    pw = [i for i, (key, _, _) in enumerate(FAQ) if key == "pw-reset"][0]
+    expected = e5.embedder.embed([e5.text(FAQ[pw][1], FAQ[pw][2])], "passage")[0]
+    assert np.allclose(stored[pw], expected, atol=2e-3)  # float16 on disk
+
+
+def test_a_field_built_from_other_texts_is_not_mixed_in(built, use, tmp_path):
+    """A version whose e5 vectors embed the question only (an earlier release) does not rank with them."""
+    question_only = DenseFields([use.get("use"), replace(use.get("e5"), answer_chars=0)])
+    Index.build(tmp_path / "v1", entries(), question_only)
+    index = Index.open(tmp_path / "v1", use)
+    assert set(index.missing_fields) == {"e5"}
+    assert set(index.search("VPNにつながらない", k=1)[0].cosines) == {"use"}
+
+
+def test_a_shared_version_embeds_again_a_local_field_its_cache_lacks(tmp_path, use):
+    """Server mode: vectors come from the shared cache. After a release changes what a local field embeds the
+    cache lacks them: the local model embeds them again; an endpoint's field is left out instead."""
+    from knowledge.index import local_chroma_client
+
+    client = local_chroma_client(tmp_path)
+    cache = VectorCache(tmp_path / "vectors.sqlite")
+    names = {"questions": "v1-questions"}
+    Index.build_in(client, names, entries(), DenseFields([use.get("use"), replace(use.get("e5"), answer_chars=0)]),
+                   cache)
+    counting = Counting(use)
+    endpoint = DenseField("endpoint", Failing(), 0.4)
+    index = Index.open_in(client, names, entries(), DenseFields([*counting.fields.fields, endpoint]), cache)
+    assert counting.wrapped[0].passages == 0 and counting.wrapped[1].passages == len(FAQ)  # e5 only, once
+    assert set(index.missing_fields) == {"endpoint"}
+    assert index.search("家からVPNがつながらない", k=1)[0].entry.id == "vpn-connect"
+
+
+@pytest.mark.parametrize("text, nouns", [
+    ("印刷できない、紙詰まりではない", ["紙詰まり"]),
+    ("紙詰まりじゃないのに印刷できない", ["紙詰まり"]),
+    ("VPNではなく無線LANにつながらない", ["vpn"]),
+    ("市役所以外で住民票を取れる所はありますか", []),  # 以外 asks for alternatives, whose entries name 市役所
+    ("ログインできない", []),
+    ("Teamsで会議を予約したい", []),
+])
+def test_negated_finds_what_a_question_says_it_is_not_about(text, nouns):
+    from knowledge.lexical import negated
+
+    assert negated(text) == nouns
+
+
+def test_a_question_that_negates_the_best_entry_is_not_answered_with_it(built):
+    _, _, _, index = built
+    hits = index.search("プリンターの紙詰まりではないのに印刷できない", k=5)
+    assert hits[0].entry.id == "printer-jam" and hits[0].negated  # the ranking does not see the negation
+    decision = index.decide(hits)
+    assert decision.action == "clarify" and decision.ids[0] != "printer-jam"
+    assert index.decide(index.search("プリンターで紙詰まりが起きた", k=5)).ids == ["printer-jam"]
+
+
+def test_an_answer_needs_every_signal_to_rank_the_entry_first(built):
+    _, _, _, index = built
+    hits = index.search("Teams会議でカメラが映らない", k=5)
+    assert hits[0].votes == hits[0].signals == 3 and index.decide(hits).action == "answer"
+    split = [replace(hits[0], votes=2), *hits[1:]]
+    assert index.decide(split).action == "clarify"
