@@ -49,6 +49,7 @@ def build(settings: Settings) -> Parts:
         knowledge=open_and_seed_knowledge_base(settings),
         admins=tuple(settings.admins),
         helpdesk_contact=settings.helpdesk_contact,
+        faq_rewrite=settings.faq_rewrite,
         dictionaries_dir=settings.dictionaries_dir,
         custom_pipelines_dir=settings.custom_pipelines_dir,
         definitions=DefinitionStore(db),

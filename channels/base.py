@@ -238,6 +238,7 @@ class PipelineContext:
     knowledge: KnowledgeBase | None = None
     admins: tuple[str, ...] = ()
     helpdesk_contact: str = "ICTヘルプデスク"
+    faq_rewrite: bool = False  # the service desk has the model rewrite questions into FAQ-style queries first
     dictionaries_dir: Path | None = None  # admin-extensible dictionaries ($HIDEKI_DATA_DIR/dictionaries)
     custom_pipelines_dir: Path | None = None  # pipelines defined by files ($HIDEKI_DATA_DIR/pipelines)
     definitions: DefinitionStore | None = None  # their versions in the database (channels.stored)

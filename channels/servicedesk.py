@@ -5,6 +5,9 @@ Every question ends in one of three outcomes (knowledge.index.Index.decide):
 - clarify: 「次のどれについてですか？」 with 2-3 candidate questions as buttons; a press answers that entry and is
   logged (which entries are confused, which one was meant: `FAQ状況`, `hideki faq gaps`);
 - decline: the FAQ has no answer; the helpdesk contact, and the question logged for admins.
+With a model and HIDEKI_FAQ_REWRITE, the model first rewrites the question into up to 3 FAQ-style search queries
+(a two-part question becomes two); the entries found for each are read together, and a question declined as asked
+is answered when a rewritten query finds entries. A rewrite that fails or is unusable is skipped, never shown.
 With a model, unless declined, the model reads the best entries (quoted data, instructions inside them are not
 followed) and answers from them with [n] citations in fenced JSON, or says none applies, and the bot hands off
 to the helpdesk instead of guessing. An unusable answer (no JSON, no citation, a citation of an entry it was not
@@ -16,21 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from channels.base import (Action, Attachment, Button, Feedback, Pipeline, PipelineContext, Reply, Request, Source,
                            offline_note)
-from hideki.llm.gateway import LLMError
+from hideki.llm.gateway import LLMError, Usage
 from hideki.metrics import FEEDBACK
 from hideki.llm.structured import ModelOutputError, parse_json_answer
 from hideki.state.stores import Confusion
 from knowledge.entries import Entry, ImportResult
-from knowledge.index import Decision
+from knowledge.index import Decision, Hit
 from knowledge.importers import read_source, validation_report
 from knowledge.store import KnowledgeBase, KnowledgeError
 
+log = logging.getLogger(__name__)
 NO_ANSWER = "FAQ には、この質問に当てはまる回答が見つかりませんでした。\n\nお手数ですが、{contact} にお問い合わせください。"
 NO_CORPUS = "FAQ がまだ登録されていません。管理者が FAQ を登録するまで、{contact} にお問い合わせください。"
 UNGROUNDED = "⚠️ 生成AIの回答に FAQ の出典がなかったため、FAQ の回答をそのまま表示しています。"
@@ -38,6 +44,7 @@ CLARIFY = "次のどれについてですか？ 当てはまるものを押し�
 CLARIFY_CAPTION = "どれも違うときは、{contact} にお問い合わせください。"
 NOT_A_QUESTION = "質問を文章で書いてください（例:「VPN につながらない」「パスワードを忘れた」）。URL や絵文字だけでは FAQ を探せません。"
 MODEL_ENTRIES = 5  # entries the model reads (and the bot searches)
+REWRITES = 3  # FAQ-style queries a question may be rewritten into
 _CITATION = re.compile(r"\[(\d+)\]")
 SEARCHING = "FAQ を検索しています…"
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.I)
@@ -56,12 +63,33 @@ def quoted_entries(entries: list[Entry]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """The model's FAQ-style queries for a question (`text`; empty when it was skipped) and what they cost."""
+
+    text: list[str]
+    usage: Usage | None
+
+
+def interleaved(rankings: list[list[Hit]]) -> list[Entry]:
+    """Entries of several rankings taken in turn (the first of each, then the second …), each once: the question as
+    asked leads, and every part of a several-part question gets its best entries read."""
+    seen: set[str] = set()
+    out: list[Entry] = []
+    for rank in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if rank < len(ranking) and ranking[rank].entry.id not in seen:
+                seen.add(ranking[rank].entry.id)
+                out.append(ranking[rank].entry)
+    return out
+
+
 class ServiceDeskPipeline(Pipeline):
     name = "servicedesk"
     title = "サービスデスク"
     description = "ICT に関する質問に、FAQ を根拠として出典付きで答えます。"
     example = "パスワードを忘れました"
-    prompts = {"system": ("contact",), "user": ("entries", "question")}
+    prompts = {"system": ("contact",), "user": ("entries", "question"), "rewrite": ("question",)}
     max_input_chars = 2_000
     file_types = (".csv", ".xlsx")  # in a 1:1 chat, admins send FAQ files to import
 
@@ -71,6 +99,7 @@ class ServiceDeskPipeline(Pipeline):
         self._feedback = context.feedback
         self._admins = set(context.admins)
         self._contact = context.helpdesk_contact
+        self._rewrite = context.faq_rewrite
         self.knowledge: KnowledgeBase | None = context.knowledge
 
     # --- questions ----------------------------------------------------------------------------------------
@@ -87,12 +116,28 @@ class ServiceDeskPipeline(Pipeline):
         hits = await asyncio.to_thread(index.search, question, MODEL_ENTRIES)
         decision = index.decide(hits)
         user = request.user.aad_object_id or request.user.id
+        read = [h.entry for h in hits]
+        rewrite = None
+        if request.llm is not None and self._rewrite:
+            rewrite = await self._rewritten(request, question)
+            found = [await asyncio.to_thread(index.search, q, MODEL_ENTRIES) for q in rewrite.text]
+            if decision.action == "decline":  # as asked it matched nothing; a part of it may
+                decision, hits = next(((d, h) for h in found for d in (index.decide(h),) if d.action != "decline"),
+                                      (decision, hits))
+            read = interleaved([hits, *found])[:MODEL_ENTRIES]
+        reply = await self._outcome(request, question, decision, hits, read, user)
+        if rewrite is not None and rewrite.usage is not None:
+            reply.usage = rewrite.usage + reply.usage if reply.usage is not None else rewrite.usage
+        return reply
+
+    async def _outcome(self, request: Request, question: str, decision: Decision, hits, read: list[Entry],
+                       user: str) -> Reply:
         if decision.action == "decline":
             return self._decline(question, user, hits)
         warnings = [offline_note()]
         if request.llm is not None:
             try:
-                return await self._read_and_answer(request, question, [h.entry for h in hits], user, hits)
+                return await self._read_and_answer(request, question, read, user, hits)
             except LLMError as error:
                 warnings = [offline_note(error)]
             except ModelOutputError:
@@ -100,6 +145,25 @@ class ServiceDeskPipeline(Pipeline):
         if decision.action == "clarify":
             return self._clarification(question, decision, user, warnings)
         return self._verbatim(question, hits[0].entry, hits, warnings)
+
+    async def _rewritten(self, request: Request, question: str) -> "Rewrite":
+        """FAQ-style search queries for the question (none when the model fails or answers unusably: the question
+        as asked is searched anyway, so a rewrite can only add entries)."""
+        assert request.llm is not None
+        try:
+            completion = await request.llm.complete(
+                [{"role": "user", "content": self._prompts.render("rewrite", question=question)}])
+            data = parse_json_answer(completion.text)
+        except (LLMError, ModelOutputError) as error:
+            log.info("FAQ question rewrite skipped", extra={"error": str(error)[:200]})
+            return Rewrite([], None)
+        queries = data.get("queries")
+        out: list[str] = []
+        for q in queries if isinstance(queries, list) else []:
+            q = " ".join(q.split())[:200] if isinstance(q, str) else ""
+            if has_words(q) and q != question and q not in out:
+                out.append(q)
+        return Rewrite(out[:REWRITES], completion.usage)
 
     async def _read_and_answer(self, request: Request, question: str, entries: list[Entry], user: str,
                                hits) -> Reply:

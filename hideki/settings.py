@@ -124,6 +124,10 @@ class Settings(BaseSettings):
 
     # --- service desk ----------------------------------------------------------------------------------
     helpdesk_contact: str = "ICTヘルプデスク（内線1234、ict-helpdesk@city.example.lg.jp）"
+    # With a model: rewrite a colloquial or several-part question into FAQ-style search queries first (one more
+    # model call per question; prompts/servicedesk/rewrite.md). Off by default: its effect could not be measured
+    # without a Japanese model (docs/accuracy.md); turn it on and compare `hideki faq gaps` before and after.
+    faq_rewrite: bool = False
     # FAQ imported on the first start when the knowledge base is empty; "" for none
     faq_seed: str = str(Path(__file__).resolve().parents[1] / "knowledge" / "samples" / "ict_helpdesk_faq.csv")
     # An embeddings endpoint as one more dense field of the FAQ index (knowledge/endpoint.py). Any

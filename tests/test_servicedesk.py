@@ -132,6 +132,62 @@ async def test_model_says_no_answer_and_model_failure_falls_back(start_bot, conn
     assert "「レコーディングを開始」" in text and "生成AIモデルでエラーが発生しました" in text
 
 
+def rewrite_json(*queries: str) -> str:
+    return "```json\n" + json.dumps({"queries": list(queries)}, ensure_ascii=False) + "\n```"
+
+
+def read_entries(request: dict) -> list[str]:
+    """The FAQ questions a model request quoted, in order."""
+    user = request["messages"][-1]["content"]
+    return [json.loads(line.split("] ", 1)[1])["質問"] for line in user.splitlines() if line.startswith("[")]
+
+
+async def test_with_rewrite_a_two_part_question_reads_the_entries_of_both_parts(start_bot, connector, model,
+                                                                                faq_file):
+    model.script = [Step(text=rewrite_json("VPNにつながらない", "Teams会議を録画したい")),
+                    Step(text=answer_json("VPN は再起動して再接続します [1]。録画は「レコーディングを開始」です [2]。", [1, 2]))]
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url, faq_rewrite=True)
+    await bot.post(ask(connector, "家で仕事してるんですけど、つながらないし、会議も残しておきたいです"))
+    await bot.drain()
+    rewrite, answer = model.requests
+    assert "家で仕事してるんですけど" in rewrite["messages"][-1]["content"]
+    quoted = read_entries(answer)
+    assert {"VPNにつながりません", "Teams会議を録画するには"} <= set(quoted[:3]), quoted
+    text = final(connector)["text"]
+    assert "[1] VPNにつながりません" in text and "Teams会議を録画するには" in text
+    [record] = [r for r in bot.parts.audit.rows() if r["pipeline"] == "servicedesk"]
+    assert record["llm_calls"] == 2  # the rewrite is counted with the answer
+
+
+@pytest.mark.parametrize("rewrite", [
+    Step(text="VPNにつながらない"),  # no JSON
+    Step(text=rewrite_json()),  # nothing to search
+    Step(status=500),  # the model fails on the rewrite; the answer then works
+])
+async def test_an_unusable_rewrite_is_skipped_and_the_question_as_asked_is_answered(start_bot, connector, model,
+                                                                                    faq_file, rewrite):
+    model.script = [rewrite, Step(text=answer_json("VPNクライアントで再接続してください [1]。", [1]))]
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url, faq_rewrite=True,
+                          llm_max_retries=0)
+    await bot.post(ask(connector, "VPNにつながらない"))
+    await bot.drain()
+    assert len(model.requests) == 2
+    assert read_entries(model.requests[1])[0] == "VPNにつながりません"
+    assert "VPNクライアントで再接続してください [1]" in final(connector)["text"]
+
+
+async def test_without_the_setting_the_question_is_not_rewritten(start_bot, connector, model, faq_file):
+    """The two-part question of the test above, as asked, matches no entry well enough: handed off unread."""
+    bot = await start_bot(bindings=BINDINGS, faq_seed=str(faq_file), llm_base_url=model.base_url)
+    await bot.post(ask(connector, "家で仕事してるんですけど、つながらないし、会議も残しておきたいです"))
+    await bot.drain()
+    assert model.requests == [] and "当てはまる回答が見つかりませんでした" in final(connector)["text"]
+    model.script = [Step(text=answer_json("VPNクライアントで再接続してください [1]。", [1]))]
+    await bot.post(ask(connector, "VPNにつながらない"))
+    await bot.drain()
+    assert len(model.requests) == 1 and "検索文" not in model.requests[0]["messages"][-1]["content"]
+
+
 async def test_an_admin_imports_an_faq_sheet_in_a_personal_chat_after_a_preview(start_bot, connector, faq_file):
     bot = await start_bot(faq_seed=str(faq_file), admins=[ADMIN])
     update = (HEADER + "ict-101,新しいPCの初期設定,同梱の手順書に従って設定してください。,パソコン,初期設定,,2026-01-10\n"
