@@ -219,8 +219,10 @@ def top_features(sig, names, feats, rows):
     for i in range(len(rows)):
         top = [int(rows[i][j]) for j in order[i] if j < len(rows[i])]
         s = scores[i, order[i]]
-        agree = sum(int(rows[i][int(np.nanargmax(feats[i, :len(rows[i]), names.index(n)]))]) == top[0]
-                    for n in ("use_q", "e5_qa", "bm25_full") if n in names)
+        agree = 0  # the signals whose own best candidate is the fused top (a constant signal has none)
+        for n in ("use_q", "e5_qa", "bm25_full"):
+            column = feats[i, :len(rows[i]), names.index(n)] if n in names else np.zeros(1)
+            agree += bool(column.max() > column.min()) and int(rows[i][int(np.argmax(column))]) == top[0]
         raw = {n: float(sig[n][i, top[0]]) for n in ("use_q", "e5_qa", "lex_cover")}
         out.append(dict(top=top, margin=float(s[0] - s[1]) if len(s) > 1 else 1.0, agree=agree, **raw))
     return out

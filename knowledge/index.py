@@ -477,7 +477,8 @@ class Index:
         total = sum(w for w, _ in signals) or 1.0
         score = sum(w * _minmax(x) for w, x in signals) / total
         order = np.argsort(-score, kind="stable")[:k]
-        firsts = [int(np.argmax(x)) for _, x in signals]  # each signal's own best candidate
+        # each signal's own best candidate (a signal that is the same for every candidate has none)
+        firsts = [int(np.argmax(x)) if x.max() > x.min() else -1 for _, x in signals]
         nots = negated(query)
         return [Hit(entry, float(score[i]), {key: float(cos[i]) for key, cos in f["cosines"].items()},
                     float(f["lex"][i]), votes=firsts.count(int(i)), signals=len(signals),
