@@ -291,3 +291,5 @@ def test_an_answer_needs_every_signal_to_rank_the_entry_first(built):
     assert hits[0].votes == hits[0].signals == 3 and index.decide(hits).action == "answer"
     split = [replace(hits[0], votes=2), *hits[1:]]
     assert index.decide(split).action == "clarify"
+    with_endpoint = [replace(hits[0], votes=3, signals=4), *hits[1:]]  # an added field must agree too
+    assert index.decide(with_endpoint).action == "clarify"
