@@ -65,9 +65,9 @@ def quoted_entries(entries: list[Entry]) -> str:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """The model's FAQ-style queries for a question (`text`; empty when it was skipped) and what they cost."""
+    """The model's FAQ-style queries for a question (empty when it was skipped) and what they cost."""
 
-    text: list[str]
+    queries: list[str]
     usage: Usage | None
 
 
@@ -120,7 +120,7 @@ class ServiceDeskPipeline(Pipeline):
         rewrite = None
         if request.llm is not None and self._rewrite:
             rewrite = await self._rewritten(request, question)
-            found = [await asyncio.to_thread(index.search, q, MODEL_ENTRIES) for q in rewrite.text]
+            found = [await asyncio.to_thread(index.search, q, MODEL_ENTRIES) for q in rewrite.queries]
             if decision.action == "decline":  # as asked it matched nothing; a part of it may
                 decision, hits = next(((d, h) for h in found for d in (index.decide(h),) if d.action != "decline"),
                                       (decision, hits))
